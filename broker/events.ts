@@ -1,0 +1,22 @@
+import { EventEmitter } from "node:events";
+import type { CommandProgress, CommandResponse, DiagnosisMessage, StateMessage, TelemetryMessage } from "../shared/index.ts";
+import type { TicketRecord } from "./store/types.ts";
+
+/** What happened in the fleet, for live views (SSE), notifiers and tests. */
+export interface FleetEventMap {
+  state: [StateMessage];
+  telemetry: [TelemetryMessage];
+  diagnosis: [DiagnosisMessage];
+  ticket: [{ action: "opened" | "updated" | "acknowledged" | "resolved" | "reopened" | "closed" | "escalated"; ticket: TicketRecord }];
+  progress: [CommandProgress];
+  response: [CommandResponse];
+}
+
+/** The fleet's in-process event bus; listeners that throw are isolated by the emitter's callers. */
+export class FleetEvents extends EventEmitter<FleetEventMap> {
+  constructor() {
+    super({ captureRejections: true });
+    // every SSE client adds listeners; the default limit of 10 would only produce noise warnings
+    this.setMaxListeners(0);
+  }
+}

@@ -1,0 +1,85 @@
+import { decodeMessage, TOPICS, type Decoded } from "../../shared/index.ts";
+import type { FleetEvents } from "../events.ts";
+import type { Logger } from "../log.ts";
+import type { Refusals } from "../mqtt/refusals.ts";
+import type { FleetStore } from "../store/types.ts";
+import type { TicketEngine } from "../tickets/engine.ts";
+
+export type IngestOutcome = "accepted" | "duplicate" | "refused" | "ignored";
+
+export interface IngestOptions {
+  store: FleetStore;
+  tickets: TicketEngine;
+  events: FleetEvents;
+  refusals: Refusals;
+  log: Logger;
+  maxPayloadBytes: number;
+  historyPerDevice: number;
+  now?: () => number;
+}
+
+/**
+ * receive → validate → deduplicate → register → ticket. One function for both the embedded broker and
+ * the external-broker consumer. It never throws for bad input: a refusal is counted and the caller
+ * goes on serving everyone else.
+ */
+export class IngestPipeline {
+  #o: IngestOptions;
+  #now: () => number;
+  readonly stats = { accepted: 0, duplicates: 0, refused: 0 };
+
+  constructor(opts: IngestOptions) {
+    this.#o = opts;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  async handle(topic: string, payload: Uint8Array, clientId: string | null): Promise<IngestOutcome> {
+    const decoded = decodeMessage(topic, payload, this.#o.maxPayloadBytes);
+    if (!decoded.ok) {
+      this.stats.refused++;
+      this.#o.refusals.record(decoded.reason, clientId ?? decoded.deviceId ?? null, decoded.detail);
+      return "refused";
+    }
+    // the fleet's own command requests travel the same broker; they are not device reports
+    if (TOPICS[decoded.kind].from !== "device") return "ignored";
+    return this.#accept(decoded);
+  }
+
+  async #accept(d: Exclude<Decoded, { ok: false }>): Promise<IngestOutcome> {
+    const at = this.#now();
+    const { store, events } = this.#o;
+    // State is last-writer-wins and a Last Will reuses the msg_id fixed at connect time, so it is
+    // applied every time; everything else is idempotent by msg_id (QoS 1 redelivery is normal).
+    if (d.kind !== "state" && !(await store.markSeen(d.message.msg_id, d.deviceId, at))) {
+      this.stats.duplicates++;
+      return "duplicate";
+    }
+    switch (d.kind) {
+      case "state":
+        await store.applyState(d.message, at);
+        events.emit("state", d.message);
+        break;
+      case "telemetry":
+        await store.applyTelemetry(d.message, at, this.#o.historyPerDevice);
+        events.emit("telemetry", d.message);
+        break;
+      case "diagnosis":
+        await store.applyDiagnosis(d.message, at);
+        events.emit("diagnosis", d.message);
+        await this.#o.tickets.onDiagnosis(d.message, at);
+        break;
+      case "progress":
+        events.emit("progress", d.message);
+        break;
+      case "response":
+        events.emit("response", d.message);
+        break;
+      case "bundle":
+        break;
+      case "command":
+        return "ignored";
+    }
+    this.stats.accepted++;
+    return "accepted";
+  }
+}

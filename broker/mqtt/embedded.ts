@@ -1,0 +1,121 @@
+import { readFileSync } from "node:fs";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
+import { Aedes } from "aedes";
+import { WebSocketServer, createWebSocketStream } from "ws";
+import type { FleetConfig } from "../config/schema.ts";
+import type { Logger } from "../log.ts";
+import type { Refusals } from "./refusals.ts";
+import { createHooks, type HookOptions } from "./hooks.ts";
+
+export interface EmbeddedBrokerPorts {
+  tcp: number;
+  tls: number | null;
+  ws: number | null;
+}
+
+function listen(server: NetServer | TlsServer | HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(err.code === "EADDRINUSE" ? new Error(`port ${port} on ${host} is already in use (another MQTT broker?); set mqtt.port to a free port`) : err);
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** The embedded aedes broker and its listeners (TCP, optional TLS and WebSocket). */
+export class EmbeddedBroker {
+  #cfg: FleetConfig["mqtt"];
+  #hooks: HookOptions;
+  #log: Logger;
+  #aedes: Aedes | null = null;
+  #servers: (NetServer | TlsServer | HttpServer)[] = [];
+  #wss: WebSocketServer | null = null;
+  ports: EmbeddedBrokerPorts = { tcp: 0, tls: null, ws: null };
+
+  constructor(cfg: FleetConfig["mqtt"], hooks: HookOptions, log: Logger) {
+    this.#cfg = cfg;
+    this.#hooks = hooks;
+    this.#log = log;
+  }
+
+  get aedes(): Aedes {
+    if (!this.#aedes) throw new Error("broker not started");
+    return this.#aedes;
+  }
+
+  get refusals(): Refusals {
+    return this.#hooks.refusals;
+  }
+
+  async start(): Promise<void> {
+    const c = this.#cfg;
+    const aedes = await Aedes.createBroker({
+      ...createHooks(this.#hooks),
+      drainTimeout: c.drain_timeout_ms,
+      maxTopicLevels: c.max_topic_levels,
+      // device ids are up to 64 characters; MQTT 3.1.1 only guarantees 23
+      maxClientsIdLength: 64,
+      connectTimeout: 10_000,
+    });
+    this.#aedes = aedes;
+    aedes.on("clientError", (client, err) => this.#log.debug({ client: client?.id, err: err.message }, "client error"));
+    aedes.on("connectionError", (client, err) => this.#log.debug({ client: client?.id, err: err.message }, "connection error"));
+
+    const tcp = createNetServer(aedes.handle);
+    this.#servers.push(tcp);
+    this.ports.tcp = await listen(tcp, c.port, c.host);
+    if (c.tls) {
+      const tls = createTlsServer(
+        {
+          cert: readFileSync(c.tls.cert_file),
+          key: readFileSync(c.tls.key_file),
+          ...(c.tls.ca_file ? { ca: readFileSync(c.tls.ca_file) } : {}),
+          requestCert: c.tls.require_client_cert,
+          rejectUnauthorized: c.tls.require_client_cert,
+        },
+        aedes.handle,
+      );
+      this.#servers.push(tls);
+      this.ports.tls = await listen(tls, c.tls.port, c.host);
+    }
+    if (c.ws) {
+      const http = createHttpServer((_req, res) => res.writeHead(426).end("MQTT over WebSocket only\n"));
+      this.#wss = new WebSocketServer({ server: http, handleProtocols: (protocols) => (protocols.has("mqtt") ? "mqtt" : false) });
+      this.#wss.on("connection", (ws, req) => aedes.handle(createWebSocketStream(ws), req));
+      this.#servers.push(http);
+      this.ports.ws = await listen(http, c.ws.port, c.host);
+    }
+    this.#log.info({ ports: this.ports }, "mqtt listening");
+  }
+
+  /** Closes a device's connection (revoked, rotated). */
+  disconnect(deviceId: string): boolean {
+    const client = (this.#aedes as unknown as { clients: Record<string, { close(): void }> } | null)?.clients[deviceId];
+    if (!client) return false;
+    client.close();
+    return true;
+  }
+
+  /** Publishes from the fleet itself (commands); QoS 1 messages are queued for offline persistent sessions. */
+  publish(topic: string, payload: Buffer, qos: 0 | 1 = 1): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.aedes.publish({ cmd: "publish", topic, payload, qos, retain: false, dup: false }, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  async stop(): Promise<void> {
+    // aedes first: it closes every client, without which the listeners' close would wait for them
+    if (this.#aedes) await new Promise<void>((r) => this.#aedes!.close(() => r()));
+    this.#aedes = null;
+    this.#wss?.close();
+    for (const s of this.#servers) (s as Partial<HttpServer>).closeAllConnections?.();
+    await Promise.all(this.#servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.#servers = [];
+  }
+}

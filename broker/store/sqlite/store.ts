@@ -1,0 +1,213 @@
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { DiagnosisMessage, StateMessage, TelemetryMessage } from "../../../shared/index.ts";
+import type { DeviceCredential, DeviceFilter, DeviceRecord, DiagnosisRecord, FleetStore, HistoryPoint, TicketRecord } from "../types.ts";
+import { openDatabase } from "./db.ts";
+
+type Row = Record<string, unknown>;
+
+const json = <T>(v: unknown, fallback: T): T => (typeof v === "string" ? (JSON.parse(v) as T) : fallback);
+
+function toDevice(r: Row): DeviceRecord {
+  return {
+    id: r.id as string,
+    provisioned: r.credential_status !== "none",
+    revoked: r.credential_status === "revoked",
+    online: r.online === 1,
+    lastSeen: (r.last_seen as number | null) ?? null,
+    onlineSince: (r.online_since as number | null) ?? null,
+    agentVersion: (r.agent_version as string | null) ?? null,
+    firmwareVersion: (r.firmware_version as string | null) ?? null,
+    model: (r.model as string | null) ?? null,
+    region: (r.region as string | null) ?? null,
+    appId: (r.app_id as string | null) ?? null,
+    labels: json(r.labels, {}),
+    fault: (r.fault as DeviceRecord["fault"]) ?? null,
+    faultSummary: (r.fault_summary as string | null) ?? null,
+    telemetry: json(r.telemetry, null),
+    lastDiagnosisAt: (r.last_diagnosis_at as number | null) ?? null,
+  };
+}
+
+function toTicket(r: Row): TicketRecord {
+  return {
+    id: r.id as number,
+    fingerprint: r.fingerprint as string,
+    deviceId: r.device_id as string,
+    fault: r.fault as TicketRecord["fault"],
+    family: (r.family as string | null) ?? null,
+    status: r.status as TicketRecord["status"],
+    severity: r.severity as TicketRecord["severity"],
+    title: r.title as string,
+    openedAt: r.opened_at as number,
+    updatedAt: r.updated_at as number,
+    lastSeen: r.last_seen as number,
+    occurrences: r.occurrences as number,
+    evidence: json(r.evidence, {} as DiagnosisMessage),
+  };
+}
+
+/** The embedded store: one SQLite file in WAL mode (node:sqlite, no native addon). */
+export class SqliteStore implements FleetStore {
+  readonly driver = "sqlite" as const;
+  #path: string;
+  #db: DatabaseSync | null = null;
+  #stmts = new Map<string, StatementSync>();
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  async open(): Promise<void> {
+    this.#db = openDatabase(this.#path);
+  }
+
+  async close(): Promise<void> {
+    this.#stmts.clear();
+    this.#db?.close();
+    this.#db = null;
+  }
+
+  /** The open database, for the units (tickets, commands) that keep their own tables in the same file. */
+  get db(): DatabaseSync {
+    if (!this.#db) throw new Error("store is not open");
+    return this.#db;
+  }
+
+  #q(sql: string): StatementSync {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  async addCredential(c: DeviceCredential): Promise<void> {
+    this.#q(`INSERT INTO devices (id, secret_hash, credential_status, created_at, labels) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET secret_hash = excluded.secret_hash, credential_status = excluded.credential_status, labels = excluded.labels`)
+      .run(c.id, c.secretHash, c.status, c.createdAt, JSON.stringify(c.labels));
+  }
+
+  async getCredential(id: string): Promise<DeviceCredential | null> {
+    const r = this.#q("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE id = ? AND credential_status != 'none'").get(id) as Row | undefined;
+    if (!r) return null;
+    return { id: r.id as string, secretHash: r.secret_hash as string, status: r.credential_status as DeviceCredential["status"], createdAt: r.created_at as number, labels: json(r.labels, {}) };
+  }
+
+  async setCredentialStatus(id: string, status: DeviceCredential["status"]): Promise<boolean> {
+    return Number(this.#q("UPDATE devices SET credential_status = ? WHERE id = ? AND credential_status != 'none'").run(status, id).changes) > 0;
+  }
+
+  async replaceSecret(id: string, secretHash: string): Promise<boolean> {
+    return Number(this.#q("UPDATE devices SET secret_hash = ?, credential_status = 'active' WHERE id = ? AND credential_status != 'none'").run(secretHash, id).changes) > 0;
+  }
+
+  async listCredentials(): Promise<DeviceCredential[]> {
+    const rows = this.#q("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status != 'none' ORDER BY id").all() as Row[];
+    return rows.map((r) => ({ id: r.id as string, secretHash: r.secret_hash as string, status: r.credential_status as DeviceCredential["status"], createdAt: r.created_at as number, labels: json(r.labels, {}) }));
+  }
+
+  async markSeen(msgId: string, deviceId: string, receivedAt: number): Promise<boolean> {
+    return Number(this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(msgId, deviceId, receivedAt).changes) > 0;
+  }
+
+  #ensureDevice(id: string, at: number): void {
+    this.#q("INSERT OR IGNORE INTO devices (id, created_at) VALUES (?, ?)").run(id, at);
+  }
+
+  async applyState(s: StateMessage, receivedAt: number): Promise<void> {
+    this.#ensureDevice(s.device_id, receivedAt);
+    const online = s.status === "online" ? 1 : 0;
+    this.#q(`UPDATE devices SET online = ?, online_since = CASE WHEN ? = 1 THEN coalesce(CASE WHEN online = 1 THEN online_since END, ?) ELSE NULL END,
+             last_seen = ?, agent_version = ?, firmware_version = ?, model = ?, region = ?, app_id = ?, labels = ? WHERE id = ?`)
+      .run(online, online, receivedAt, receivedAt, s.agent_version, s.firmware_version, s.model, s.region, s.app_id, JSON.stringify(s.labels), s.device_id);
+  }
+
+  async applyTelemetry(t: TelemetryMessage, receivedAt: number, historyLimit: number): Promise<void> {
+    this.#ensureDevice(t.device_id, receivedAt);
+    const body = JSON.stringify(t);
+    this.#q("UPDATE devices SET telemetry = ?, last_seen = ? WHERE id = ?").run(body, receivedAt, t.device_id);
+    this.#q("INSERT INTO telemetry_history (device_id, ts, body) VALUES (?, ?, ?)").run(t.device_id, t.ts, body);
+    // keep the history bounded per device: drop what falls behind the newest `historyLimit` points
+    this.#q(`DELETE FROM telemetry_history WHERE device_id = ? AND ts < (
+               SELECT ts FROM telemetry_history WHERE device_id = ? ORDER BY ts DESC LIMIT 1 OFFSET ?)`)
+      .run(t.device_id, t.device_id, historyLimit - 1);
+  }
+
+  async applyDiagnosis(d: DiagnosisMessage, receivedAt: number): Promise<void> {
+    this.#ensureDevice(d.device_id, receivedAt);
+    this.#q("INSERT OR IGNORE INTO diagnoses (id, device_id, ts, fault, summary, command_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .run(d.diagnosis_id, d.device_id, d.ts, d.verdict.fault, d.verdict.summary, d.command_id, JSON.stringify(d));
+    this.#q("UPDATE devices SET fault = ?, fault_summary = ?, last_diagnosis_at = ?, last_seen = ? WHERE id = ?")
+      .run(d.verdict.fault, d.verdict.summary, d.ts, receivedAt, d.device_id);
+  }
+
+  async getDevice(id: string): Promise<DeviceRecord | null> {
+    const r = this.#q("SELECT * FROM devices WHERE id = ?").get(id) as Row | undefined;
+    return r ? toDevice(r) : null;
+  }
+
+  async listDevices(f: DeviceFilter = {}): Promise<DeviceRecord[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (f.online !== undefined) {
+      where.push("online = ?");
+      args.push(f.online ? 1 : 0);
+    }
+    if (f.fault) {
+      where.push("fault = ?");
+      args.push(f.fault);
+    }
+    if (f.search) {
+      where.push("(id LIKE ? ESCAPE '\\' OR model LIKE ? ESCAPE '\\' OR region LIKE ? ESCAPE '\\')");
+      args.push(...Array(3).fill(`%${f.search.replace(/[\\%_]/g, "\\$&")}%`));
+    }
+    if (f.label) {
+      where.push("json_extract(labels, ?) = ?");
+      args.push(`$.${f.label.key}`, f.label.value);
+    }
+    const sql = `SELECT * FROM devices ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT ? OFFSET ?`;
+    return (this.db.prepare(sql).all(...args, f.limit ?? 1000, f.offset ?? 0) as Row[]).map(toDevice);
+  }
+
+  async history(id: string, since: number, limit: number): Promise<HistoryPoint[]> {
+    const rows = this.#q("SELECT ts, body FROM telemetry_history WHERE device_id = ? AND ts >= ? ORDER BY ts DESC LIMIT ?").all(id, since, limit) as Row[];
+    return rows.reverse().map((r) => ({ ts: r.ts as number, telemetry: JSON.parse(r.body as string) as TelemetryMessage }));
+  }
+
+  async diagnoses(id: string, limit: number): Promise<DiagnosisRecord[]> {
+    const rows = this.#q("SELECT * FROM diagnoses WHERE device_id = ? ORDER BY ts DESC LIMIT ?").all(id, limit) as Row[];
+    return rows.map((r) => ({ id: r.id as string, deviceId: r.device_id as string, ts: r.ts as number, fault: r.fault as DiagnosisRecord["fault"], summary: r.summary as string, commandId: (r.command_id as string | null) ?? null, message: JSON.parse(r.body as string) as DiagnosisMessage }));
+  }
+
+  async findOpenTicket(fingerprint: string, deviceId: string): Promise<TicketRecord | null> {
+    const r = this.#q("SELECT * FROM tickets WHERE fingerprint = ? AND device_id = ? AND status IN ('open','acknowledged')").get(fingerprint, deviceId) as Row | undefined;
+    return r ? toTicket(r) : null;
+  }
+
+  async insertTicket(t: Omit<TicketRecord, "id">): Promise<TicketRecord> {
+    const res = this.#q(`INSERT INTO tickets (fingerprint, device_id, fault, family, status, severity, title, opened_at, updated_at, last_seen, occurrences, evidence)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(t.fingerprint, t.deviceId, t.fault, t.family, t.status, t.severity, t.title, t.openedAt, t.updatedAt, t.lastSeen, t.occurrences, JSON.stringify(t.evidence));
+    return { ...t, id: Number(res.lastInsertRowid) };
+  }
+
+  async touchTicket(id: number, at: number, evidence: DiagnosisMessage): Promise<void> {
+    this.#q("UPDATE tickets SET occurrences = occurrences + 1, last_seen = ?, updated_at = ?, evidence = ? WHERE id = ?").run(at, at, JSON.stringify(evidence), id);
+  }
+
+  async listTickets(f: { status?: TicketRecord["status"]; deviceId?: string; limit?: number } = {}): Promise<TicketRecord[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (f.status) {
+      where.push("status = ?");
+      args.push(f.status);
+    }
+    if (f.deviceId) {
+      where.push("device_id = ?");
+      args.push(f.deviceId);
+    }
+    const sql = `SELECT * FROM tickets ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, f.limit ?? 500) as Row[]).map(toTicket);
+  }
+}

@@ -1,0 +1,30 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/**", "dist/**", "docs/**", "broker/http/dashboard/dist/**", "bench/results/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/no-explicit-any": "error",
+      "no-console": "off",
+    },
+  },
+  {
+    // the architecture's boundaries (ARCHITECTURE.md): shared imports neither side, sides never import each other, product code never imports sim
+    files: ["shared/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: ["**/agent/**", "**/broker/**", "**/sim/**"] }] },
+  },
+  {
+    files: ["agent/**/*.ts"],
+    ignores: ["agent/**/*.test.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: ["**/broker/**", "**/sim/**"] }] },
+  },
+  {
+    files: ["broker/**/*.ts"],
+    ignores: ["broker/**/*.test.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: ["**/agent/**", "**/sim/**"] }] },
+  },
+);

@@ -1,0 +1,45 @@
+/**
+ * What counts as a secret, for both sides: keys whose values are never logged, stored in tickets,
+ * put in bundles or returned by the API. Matching is by key name, case-insensitive.
+ */
+export const SECRET_KEY_PATTERN = /(pass(word|wd)?|secret|token|api[_-]?key|authorization|cookie|private[_-]?key|credential|bearer|signature)/i;
+
+export const REDACTED = "[redacted]";
+
+/** Pino redact paths covering the usual places a secret hides in a log object. */
+export const PINO_REDACT_PATHS = [
+  "password", "secret", "token", "apiKey", "api_key", "authorization",
+  "*.password", "*.secret", "*.token", "*.apiKey", "*.api_key", "*.authorization",
+  "headers.authorization", "req.headers.authorization", "req.headers.cookie",
+  "*.headers.authorization", "*.headers.Authorization",
+];
+
+/** A deep copy with every secret-named key replaced, and every known secret value masked inside strings. */
+export function redact<T>(value: T, knownSecrets: readonly string[] = []): T {
+  const secrets = knownSecrets.filter((s) => s.length >= 4);
+  const seen = new WeakSet<object>();
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === "string") return maskString(v, secrets);
+    if (v === null || typeof v !== "object") return v;
+    if (depth > 32 || seen.has(v)) return "[truncated]";
+    seen.add(v);
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (k === "__proto__") continue;
+      out[k] = SECRET_KEY_PATTERN.test(k) && x !== null && x !== undefined && x !== "" ? REDACTED : walk(x, depth + 1);
+    }
+    return out;
+  };
+  return walk(value, 0) as T;
+}
+
+/** Masks known secret values and `Bearer …`/`key=…` forms inside free text such as logs and error messages. */
+export function maskString(s: string, knownSecrets: readonly string[] = []): string {
+  let out = s;
+  for (const secret of knownSecrets) if (secret.length >= 4) out = out.split(secret).join(REDACTED);
+  out = out.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`);
+  out = out.replace(/([?&](?:api[_-]?key|key|token|access_token|secret|password)=)[^&\s"']+/gi, `$1${REDACTED}`);
+  out = out.replace(/(\b(?:sk|pk|rk)-[A-Za-z0-9_-]{8,})/g, REDACTED);
+  return out;
+}
