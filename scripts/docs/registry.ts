@@ -1,0 +1,12 @@
+import { readFileSync } from "node:fs";
+import { renderAsyncApi } from "./asyncapi.ts";
+import { renderAgentConfigSchema, renderFleetConfigSchema } from "./config-schemas.ts";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+/** Every generated document: path under the repo → renderer. Add new generated contracts here. */
+export const GENERATED_DOCS: Record<string, () => string | Promise<string>> = {
+  "docs/asyncapi.json": () => renderAsyncApi(pkg.version),
+  "docs/agent-config.schema.json": renderAgentConfigSchema,
+  "docs/fleet-config.schema.json": renderFleetConfigSchema,
+};
