@@ -7,12 +7,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
+import { encodeWav16 } from "../agent/audio/wav.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const dir = join(root, ".data", "demo");
 const httpPort = Number(process.env.EDGE_HTTP_PORT ?? 8080);
 const mqttPort = Number(process.env.EDGE_MQTT_PORT ?? 1884);
-const simPort = Number(process.env.EDGE_SIM_PORT ?? 8090);
+const simPort = Number(process.env.EDGE_SIM_PORT ?? 8787);
 const deviceId = (process.env.EDGE_DEVICE_ID ?? hostname().replace(/[^A-Za-z0-9_.:-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") ?? "this-machine").slice(0, 64) || "this-machine";
 const node = process.execPath;
 const children: ChildProcess[] = [];
@@ -55,6 +56,25 @@ process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
 mkdirSync(dir, { recursive: true });
+
+/**
+ * A development machine has no microphone, so the demo agent reads a capture tap: a WAV the demo
+ * writes with room noise and a voice-level tone. `npm run demo:fault -- voice_capture` swaps in silence.
+ */
+export function writeCaptureTap(path: string, kind: "healthy" | "silent"): void {
+  const rate = 16_000;
+  const pcm = new Float32Array(rate);
+  let seed = 42;
+  for (let i = 0; i < pcm.length; i++) {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    // syllable-like bursts over a quiet room: the pauses give a realistic noise floor
+    const voiced = Math.floor(i / (rate * 0.2)) % 2 === 0;
+    pcm[i] = kind === "silent" ? 0 : (voiced ? 0.1 * Math.sin((2 * Math.PI * 220 * i) / rate) : 0) + 0.004 * (seed / 2 ** 31 - 0.5);
+  }
+  writeFileSync(path, encodeWav16(rate, [pcm]));
+}
+const tapPath = join(dir, "capture-tap.wav");
+if (!existsSync(tapPath)) writeCaptureTap(tapPath, "healthy");
 const fleetConfigPath = join(dir, "fleet.json");
 const agentConfigPath = join(dir, "agent.json");
 const credentialsPath = join(dir, "device-credentials.json");
@@ -72,9 +92,10 @@ writeFileSync(
     {
       device: { firmware_version: "demo-1.0", model: "dev-machine", region: "local", app_id: "demo-app" },
       mqtt: { credentials_file: credentialsPath, url: `mqtt://127.0.0.1:${mqttPort}`, keepalive_s: 10 },
-      cadence: { telemetry_s: 10, probes_s: 60, diagnosis_s: 300 },
+      cadence: { telemetry_s: 10 },
       spool: { dir: join(dir, "spool") },
-      cloud: { base_url: `http://127.0.0.1:${simPort}`, api_key: "demo-key-not-secret" },
+      samplers: { start_jitter_ms: 1000, audio: { capture: { mode: "wav", wav_path: tapPath } } },
+      cloud: { realtime: { url: `ws://127.0.0.1:${simPort}/v1/realtime` }, status_page_url: `http://127.0.0.1:${simPort}`, api_key: "demo-key-not-secret", interval_s: 120 },
       log: { level: "warn" },
     },
     null,

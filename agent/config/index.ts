@@ -1,12 +1,14 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ConfigError, DeviceId, formatIssues, readConfigFile, validateConfig } from "../../shared/index.ts";
+import { ProbesConfigSchema } from "../probes/config.ts";
+import { SamplersConfigSchema } from "../samplers/index.ts";
 import { AgentCoreConfigSchema } from "./schema.ts";
 
 /** The whole agent configuration: the core plus each unit's own section. */
 export const AgentConfigSchema = AgentCoreConfigSchema.extend({
-  samplers: z.record(z.string(), z.unknown()).default({}),
-  cloud: z.record(z.string(), z.unknown()).default({}),
+  samplers: SamplersConfigSchema.prefault({}),
+  cloud: ProbesConfigSchema.prefault({}),
 }).strict();
 
 export type AgentConfig = z.infer<typeof AgentConfigSchema> & { device: { id: string } };

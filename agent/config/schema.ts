@@ -36,10 +36,9 @@ export const AgentCoreConfigSchema = z.object({
     .prefault({}),
   cadence: z
     .object({
+      /** Telemetry carries the samplers' latest results; each sampler has its own schedule (samplers.run). */
       telemetry_s: Interval(60),
-      /** Active AI probes cost the device owner tokens: slow by default (DOMAIN.md, issue #4). */
-      probes_s: Interval(900),
-      diagnosis_s: Interval(3600),
+      // the diagnosis (with its billable AI probes) runs every cloud.interval_s: one knob, not two
     })
     .prefault({}),
   spool: z

@@ -21,7 +21,7 @@ export interface SampleSource {
 
 /** What the runtime needs from the diagnosis unit. */
 export interface DiagnosisSource {
-  run(trigger: DiagnosisMessage["trigger"], opts: { commandId?: string | null; signal: AbortSignal }): Promise<Omit<DiagnosisMessage, Envelope>>;
+  run(trigger: DiagnosisMessage["trigger"], opts: { commandId?: string | null; signal: AbortSignal; checks?: readonly string[] }): Promise<Omit<DiagnosisMessage, Envelope>>;
   aiSummary(): AiSummary | null;
   budget(): { probes_today: number; probe_bytes_today: number };
 }
@@ -46,7 +46,7 @@ export interface AgentOptions {
 export class Agent {
   #o: AgentOptions;
   #now: () => number;
-  #tasks: ScheduledTask[] = [];
+  #tasks = new Map<string, ScheduledTask>();
   #seq = 0;
   #abort = new AbortController();
   #diagnosing: Promise<unknown> | null = null;
@@ -60,7 +60,8 @@ export class Agent {
     this.#abort = new AbortController();
     await this.#o.transport.start();
     this.#schedule("telemetry", this.#o.cadence.telemetry_s, () => this.reportTelemetry());
-    this.#schedule("diagnosis", this.#o.cadence.diagnosis_s, () => this.runDiagnosis("schedule"));
+    // 0 turns scheduled diagnoses off (on-demand and passive triggers still run)
+    if (this.#o.cadence.diagnosis_s > 0) this.#schedule("diagnosis", this.#o.cadence.diagnosis_s, () => this.runDiagnosis("schedule"));
     // first report at once: an operator who just installed the agent wants to see the device now
     void this.reportTelemetry().then(() => this.runDiagnosis("startup"));
   }
@@ -69,7 +70,16 @@ export class Agent {
     const { expr, effectiveS } = cronForInterval(intervalS, this.#o.random);
     if (effectiveS !== intervalS) this.#o.log.warn({ name, intervalS, effectiveS }, "interval rounded to one cron can express");
     const task = cron.schedule(expr, () => fn().catch((err: Error) => this.#o.log.error({ err, unit: name }, "scheduled run failed")), { name, noOverlap: true });
-    this.#tasks.push(task);
+    void this.#tasks.get(name)?.destroy();
+    this.#tasks.set(name, task);
+  }
+
+  /** Changes a cadence at run time (remote set-cadence, config reload); false for a kind this runtime does not schedule. */
+  setCadence(kind: string, intervalS: number): boolean {
+    if (kind === "telemetry") this.#schedule("telemetry", intervalS, () => this.reportTelemetry());
+    else if (kind === "diagnosis") this.#schedule("diagnosis", intervalS, () => this.runDiagnosis("schedule"));
+    else return false;
+    return true;
   }
 
   /** Collects samples and queues one telemetry message. */
@@ -94,10 +104,11 @@ export class Agent {
   }
 
   /** Runs one diagnosis and queues it; concurrent requests share the run in progress. */
-  async runDiagnosis(trigger: DiagnosisMessage["trigger"], commandId: string | null = null): Promise<DiagnosisMessage> {
+  async runDiagnosis(trigger: DiagnosisMessage["trigger"], commandId: string | null = null, opts: { checks?: readonly string[]; signal?: AbortSignal } = {}): Promise<DiagnosisMessage> {
     if (this.#diagnosing && trigger !== "command") return (await this.#diagnosing) as DiagnosisMessage;
     const run = (async () => {
-      const body = await this.#o.diagnosis.run(trigger, { commandId, signal: this.#abort.signal });
+      const signal = opts.signal ? AbortSignal.any([this.#abort.signal, opts.signal]) : this.#abort.signal;
+      const body = await this.#o.diagnosis.run(trigger, { commandId, signal, ...(opts.checks ? { checks: opts.checks } : {}) });
       const msg: DiagnosisMessage = { ...body, v: 1, device_id: this.#o.deviceId, ts: this.#now(), msg_id: newMessageId() };
       await this.#o.transport.send("diagnosis", msg);
       return msg;
@@ -112,8 +123,8 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.#abort.abort();
-    for (const t of this.#tasks) await t.destroy();
-    this.#tasks = [];
+    for (const t of this.#tasks.values()) await t.destroy();
+    this.#tasks.clear();
     await this.#o.transport.stop();
   }
 }

@@ -16,8 +16,12 @@ export interface Sampler<Name extends string = string, Out = unknown, Cfg = unkn
 export interface SystemSource {
   /** Root for /proc and /sys paths ("/" on a device, a fixture tree in tests). */
   readonly procRoot: string;
+  /** Reads a system path such as "/proc/asound/cards" (resolved under procRoot); null when missing or unreadable. */
   readFile(path: string): Promise<string | null>;
+  /** Lists a system directory (resolved under procRoot); null when missing or unreadable. */
   readDir(path: string): Promise<string[] | null>;
+  /** Free and total bytes of the filesystem holding `path` (a real path, not under procRoot); null when unknown. */
+  statfs?(path: string): Promise<{ freeBytes: number; totalBytes: number } | null>;
   /** Runs a program (never a shell) with a timeout; a missing program resolves with code null and `absent: true`. */
   run(cmd: string, args: readonly string[], opts: { timeoutMs: number; signal?: AbortSignal; maxBytes?: number }): Promise<{ code: number | null; stdout: Buffer; stderr: string; absent?: boolean; timedOut?: boolean }>;
 }

@@ -16,6 +16,7 @@ export const AudioVerdict = z.enum([
   "imbalance",
   "wrong_format",
   "noisy",
+  "loopback_failed",
   "error",
 ]);
 export type AudioVerdict = z.infer<typeof AudioVerdict>;
