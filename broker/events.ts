@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
-import type { CommandProgress, CommandResponse, DiagnosisMessage, StateMessage, TelemetryMessage } from "../shared/index.ts";
-import type { TicketRecord } from "./store/types.ts";
+import type { BundleChunk, CommandProgress, CommandResponse, DiagnosisMessage, StateMessage, TelemetryMessage } from "../shared/index.ts";
+import type { IncidentRecord, TicketRecord } from "./store/types.ts";
 
 /** What happened in the fleet, for live views (SSE), notifiers and tests. */
 export interface FleetEventMap {
@@ -8,8 +8,11 @@ export interface FleetEventMap {
   telemetry: [TelemetryMessage];
   diagnosis: [DiagnosisMessage];
   ticket: [{ action: "opened" | "updated" | "acknowledged" | "resolved" | "reopened" | "closed" | "escalated"; ticket: TicketRecord }];
+  incident: [{ action: "opened" | "updated" | "acknowledged" | "resolved" | "reopened" | "closed" | "escalated"; incident: IncidentRecord }];
   progress: [CommandProgress];
   response: [CommandResponse];
+  /** One chunk of a support bundle; broker/commands reassembles them. */
+  bundle: [BundleChunk];
 }
 
 /** The fleet's in-process event bus; listeners that throw are isolated by the emitter's callers. */

@@ -4,10 +4,11 @@
  * Ports come from the environment (EDGE_HTTP_PORT, EDGE_MQTT_PORT, EDGE_SIM_PORT) or the defaults below.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { encodeWav16 } from "../agent/audio/wav.ts";
+import { writeCaptureTap } from "./demo-tap.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const dir = join(root, ".data", "demo");
@@ -57,30 +58,29 @@ process.on("SIGTERM", () => void stop(0));
 
 mkdirSync(dir, { recursive: true });
 
-/**
- * A development machine has no microphone, so the demo agent reads a capture tap: a WAV the demo
- * writes with room noise and a voice-level tone. `npm run demo:fault -- voice_capture` swaps in silence.
- */
-export function writeCaptureTap(path: string, kind: "healthy" | "silent"): void {
-  const rate = 16_000;
-  const pcm = new Float32Array(rate);
-  let seed = 42;
-  for (let i = 0; i < pcm.length; i++) {
-    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-    // syllable-like bursts over a quiet room: the pauses give a realistic noise floor
-    const voiced = Math.floor(i / (rate * 0.2)) % 2 === 0;
-    pcm[i] = kind === "silent" ? 0 : (voiced ? 0.1 * Math.sin((2 * Math.PI * 220 * i) / rate) : 0) + 0.004 * (seed / 2 ** 31 - 0.5);
-  }
-  writeFileSync(path, encodeWav16(rate, [pcm]));
-}
 const tapPath = join(dir, "capture-tap.wav");
+// the demo's admin token: kept in a 0600 file so demo:fault and the CLI can use it
+const tokenPath = join(dir, "admin-token");
+if (!existsSync(tokenPath)) writeFileSync(tokenPath, randomBytes(32).toString("base64url"), { mode: 0o600 });
+const adminToken = readFileSync(tokenPath, "utf8").trim();
 if (!existsSync(tapPath)) writeCaptureTap(tapPath, "healthy");
 const fleetConfigPath = join(dir, "fleet.json");
 const agentConfigPath = join(dir, "agent.json");
 const credentialsPath = join(dir, "device-credentials.json");
 writeFileSync(
   fleetConfigPath,
-  JSON.stringify({ mqtt: { host: "127.0.0.1", port: mqttPort }, http: { host: "127.0.0.1", port: httpPort }, store: { driver: "sqlite", path: join(dir, "fleet.db") }, log: { level: "warn" } }, null, 2),
+  JSON.stringify(
+    {
+      mqtt: { host: "127.0.0.1", port: mqttPort },
+      http: { host: "127.0.0.1", port: httpPort },
+      store: { driver: "sqlite", path: join(dir, "fleet.db") },
+      // short waits so a newcomer sees a ticket open and resolve within a minute
+      tickets: { group_wait_ms: 2000, hold_down_ms: 15_000 },
+      log: { level: "warn" },
+    },
+    null,
+    2,
+  ),
 );
 if (!existsSync(credentialsPath)) {
   const code = await run(["broker/cli/main.ts", "devices", "add", "--config", fleetConfigPath, "--id", deviceId, "--label", "site=demo", "--out", credentialsPath, "--mqtt-url", `mqtt://127.0.0.1:${mqttPort}`]);
@@ -105,14 +105,14 @@ writeFileSync(
 );
 
 start("cloud simulator", ["sim/cloud/main.ts", "--port", String(simPort)]);
-start("fleet", ["broker/cli/main.ts", "serve", "--config", fleetConfigPath]);
+start("fleet", ["broker/cli/main.ts", "serve", "--config", fleetConfigPath], { EDGE_FLEET_ADMIN_TOKEN: adminToken });
 await waitHttp(`http://127.0.0.1:${httpPort}/readyz`, "the fleet server");
 start("agent", ["agent/cli/main.ts", "run", "--config", agentConfigPath]);
 
 console.log(`
   edge support agent demo is running (Ctrl-C stops it)
 
-  dashboard      http://127.0.0.1:${httpPort}/
+  dashboard      http://127.0.0.1:${httpPort}/    sign in with the admin token: ${adminToken}
   devices API    http://127.0.0.1:${httpPort}/api/devices
   tickets API    http://127.0.0.1:${httpPort}/api/tickets
   metrics        http://127.0.0.1:${httpPort}/metrics
@@ -121,4 +121,5 @@ console.log(`
 
   inject a fault:  npm run demo:fault -- cloud_outage     (and: npm run demo:fault -- clear)
   diagnose now:    npx edge-agent diagnose --config ${agentConfigPath}
+  fleet CLI:       EDGE_FLEET_URL=http://127.0.0.1:${httpPort} EDGE_FLEET_TOKEN=${adminToken} npx edge-fleet tickets
 `);

@@ -7,7 +7,7 @@ const root = new URL("../", import.meta.url);
 let stale = 0;
 for (const [path, render] of Object.entries(GENERATED_DOCS)) {
   const want = await render();
-  let have = "";
+  let have: string;
   try {
     have = readFileSync(new URL(path, root), "utf8");
   } catch {

@@ -1,37 +1,73 @@
-import type { AgentConfig } from "../config/index.ts";
+import { LogRing } from "../bundle/log-ring.ts";
+import { RecentReports } from "../bundle/recent.ts";
+import { wireCommands } from "../commands/wire.ts";
+import { loadAgentConfig, type AgentConfig } from "../config/index.ts";
 import { createLogger } from "../log.ts";
+import { runProbes } from "../probes/index.ts";
 import { composeAgent } from "../runtime/compose.ts";
-import { MqttTransport } from "../transport/mqtt.ts";
+import { Watchdog } from "../runtime/watchdog.ts";
+import { createTransport } from "../transport/from-config.ts";
+import { ConfigReloader } from "../transport/reload.ts";
 import { AGENT_VERSION } from "../version.ts";
+import { join } from "node:path";
 
-/** `edge-agent run`: the service. Stops cleanly on SIGINT/SIGTERM. Returns -1: the process lives on. */
-export async function runCommand(config: AgentConfig, _configPath: string): Promise<number> {
-  const log = createLogger(config.log.level);
+/** Secret values to mask wherever they might surface (bundles, log ring, errors). */
+function knownSecrets(c: AgentConfig): string[] {
+  return [c.mqtt.password, c.cloud.api_key].filter((s): s is string => typeof s === "string" && s.length >= 4);
+}
+
+/**
+ * `edge-agent run`: the service. SIGHUP reloads the config (a bad one is refused and the running one
+ * stays); SIGINT/SIGTERM stop every unit in order. Returns -1: the process lives on.
+ */
+export async function runCommand(config: AgentConfig, configPath: string): Promise<number> {
+  const ring = new LogRing(500, { knownSecrets: knownSecrets(config) });
+  const log = createLogger(config.log.level, undefined, [ring.stream]);
   const d = config.device;
-  const transport = new MqttTransport({
-    url: config.mqtt.url,
-    deviceId: d.id,
-    username: config.mqtt.username,
-    password: config.mqtt.password,
-    caFile: config.mqtt.ca_file,
-    certFile: config.mqtt.cert_file,
-    keyFile: config.mqtt.key_file,
-    keepaliveS: config.mqtt.keepalive_s,
-    connectTimeoutMs: config.mqtt.connect_timeout_ms,
+  const { transport, spool } = createTransport(config, {
+    log,
     state: () => ({ v: 1, device_id: d.id, agent_version: AGENT_VERSION, firmware_version: d.firmware_version, model: d.model, region: d.region, app_id: d.app_id, labels: d.labels, keepalive_s: config.mqtt.keepalive_s }),
-    log: log.child({ unit: "transport" }),
   });
-  const composed = composeAgent(config, transport, log);
+  const recent = new RecentReports(20);
+  const reporting = recent.wrap(transport);
+  const composed = composeAgent(config, reporting, log, { logExcerpt: () => ring.lines(30) });
+  const commands = wireCommands({
+    deviceId: d.id,
+    transport: reporting,
+    agent: composed.agent,
+    log,
+    bundleConfig: config,
+    knownSecrets: knownSecrets(config),
+    logs: ring,
+    recent,
+    handledFile: join(config.spool.dir, "handled-commands.json"),
+    probeNow: async (probes, signal) => {
+      const set = await runProbes(config.cloud, { signal, log });
+      const want = new Set(probes ?? ["voice", "text", "status_page"]);
+      return { voice: want.has("voice") ? set.voice : null, text: want.has("text") ? set.text : null, status_page: want.has("status_page") ? set.status : null };
+    },
+  });
+  const watchdog = new Watchdog({ log: log.child({ unit: "watchdog" }), healthy: () => true });
+  const reloader = new ConfigReloader(config, () => loadAgentConfig(configPath), { transport, spool, setCadence: (k, s) => composed.agent.setCadence(k, s), log });
+
+  commands.start();
   await composed.start();
+  await watchdog.start(`reporting as ${d.id}`);
   log.info({ device: d.id, version: AGENT_VERSION }, "agent started");
+
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping");
-    composed.stop().then(() => process.exit(0), (err: Error) => (log.error({ err }, "stop failed"), process.exit(1)));
+    watchdog
+      .stop()
+      .then(() => composed.stop())
+      .then(() => commands.stop())
+      .then(() => process.exit(0), (err: Error) => (log.error({ err }, "stop failed"), process.exit(1)));
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGHUP", () => void reloader.reload());
   return -1;
 }

@@ -29,7 +29,7 @@ function summarise(d: DiagnosisMessage): AiSummary {
  * own schedules; the diagnosis uses their latest results when fresh enough, so a scheduled diagnosis
  * does not capture audio twice.
  */
-export function composeAgent(config: AgentConfig, transport: Transport, log: Logger, opts: { procRoot?: string } = {}): ComposedAgent {
+export function composeAgent(config: AgentConfig, transport: Transport, log: Logger, opts: { procRoot?: string; logExcerpt?: () => string[] } = {}): ComposedAgent {
   const source = createSystemSource(opts.procRoot ?? "/");
   // disk free is measured where the spool lives unless the config names another path
   const diskPath = config.samplers.system.disk_path === "/var/lib/edge-agent/spool" ? config.spool.dir : config.samplers.system.disk_path;
@@ -59,14 +59,16 @@ export function composeAgent(config: AgentConfig, transport: Transport, log: Log
     },
   });
 
+  // "logs around the time" for the support report: the recent (already redacted) log lines
+  const withLogs = (d: DiagnosisMessage): DiagnosisMessage => ({ ...d, log_excerpt: opts.logExcerpt ? opts.logExcerpt().slice(-50).map((l) => l.slice(0, 500)) : d.log_excerpt });
   const source2: DiagnosisSource = {
     async run(trigger, o) {
       if (o.checks?.length) {
         const d = await runDiagnosis({ config: config.cloud, device, agentVersion: AGENT_VERSION, trigger, commandId: o.commandId ?? null, samples: providers, only: o.checks as CheckName[], signal: o.signal, log });
         ai = summarise(d);
-        return d;
+        return withLogs(d);
       }
-      return diagnosis.runNow(trigger, o.commandId ?? null);
+      return withLogs(await diagnosis.runNow(trigger, o.commandId ?? null));
     },
     aiSummary: () => ai,
     budget: () => {

@@ -43,6 +43,13 @@ function emitCredentials(id: string, secret: string, flags: DeviceFlags, config:
 /** `edge-fleet devices add|list|revoke|rotate` on the fleet's own store (a factory or admin station). */
 export async function devicesCommand(config: FleetConfig, args: string[], flags: DeviceFlags): Promise<number> {
   const [sub, arg] = args;
+  if (sub === "service-secret") {
+    // a service account (config mqtt.service_accounts) keeps only the hash in the config file
+    const secret = generateSecret();
+    console.log(JSON.stringify({ secret, secret_hash: await hashSecret(secret) }, null, 2));
+    console.error("put secret_hash in mqtt.service_accounts; give the secret to the service; it is shown only now");
+    return 0;
+  }
   const store = createStore(config.store);
   await store.open();
   try {
@@ -77,7 +84,7 @@ export async function devicesCommand(config: FleetConfig, args: string[], flags:
         return 0;
       }
     }
-    usage(`unknown devices command '${sub ?? ""}'; use add, list, revoke or rotate`);
+    usage(`unknown devices command '${sub ?? ""}'; use add, list, revoke, rotate or service-secret`);
   } finally {
     await store.close();
   }

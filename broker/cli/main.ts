@@ -6,6 +6,13 @@ import { StoreOpenError } from "../store/sqlite/db.ts";
 import { devicesCommand } from "./devices.ts";
 import { serveCommand } from "./serve.ts";
 import { VERSION } from "../version.ts";
+import { isRemoteCommand, remoteMain, REMOTE_USAGE } from "./remote/commands.ts";
+import { tokensCommand } from "./remote/tokens.ts";
+
+const configFlag = (argv: string[]) => {
+  const i = argv.indexOf("--config");
+  return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith("--config="))?.slice(9);
+};
 
 const USAGE = `edge-fleet — fleet broker, registry and ticketing for edge-agent devices
 
@@ -13,6 +20,10 @@ Usage:
   edge-fleet serve [--config fleet.json]
   edge-fleet devices add --id ID [--label key=value]... [--out credentials.json] [--mqtt-url URL]
   edge-fleet devices list | revoke ID | rotate ID [--out credentials.json]
+  edge-fleet tokens create [--role viewer|technician|admin] [--name NAME] | list | revoke ID
+  edge-fleet devices ls | devices show ID | tickets | silences | diagnose ID | bundle ID
+      (against a running server: --url/EDGE_FLEET_URL, --token/EDGE_FLEET_TOKEN, --json;
+       edge-fleet tickets --help for details)
   edge-fleet config check --config fleet.json
   edge-fleet --version
 
@@ -23,6 +34,9 @@ Options:
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. */
 export async function main(argv: string[]): Promise<number> {
+  // commands against a running server (issue #7) and API tokens take their own flags
+  if (isRemoteCommand(argv)) return argv.includes("--help") || argv.includes("-h") ? (console.log(REMOTE_USAGE), 0) : remoteMain(argv);
+  if (argv[0] === "tokens") return tokensCommand(loadFleetConfig(configFlag(argv)), argv);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SEVERITIES, Severity } from "../../shared/index.ts";
+import { Coverage, LabelKey, SEVERITIES, Severity } from "../../shared/index.ts";
 
 const Port = z.number().int().min(0).max(65535);
 
@@ -10,6 +10,102 @@ const TlsFiles = z.object({
   /** CA that signs device certificates; set it with require_client_cert for mutual TLS. */
   ca_file: z.string().min(1).optional(),
   require_client_cert: z.boolean().default(false),
+});
+
+const ServiceAccount = z
+  .object({
+    username: z.string().regex(/^svc[-_.:][A-Za-z0-9_.:-]{1,60}$/, "service account names start with 'svc-' so they can never be a device id in use"),
+    secret_hash: z.string().startsWith("scrypt$", "must be a scrypt hash from 'edge-fleet devices service-secret'"),
+  })
+  .strict();
+
+/** One rung of a severity ladder: the first rung whose share and device count are reached applies. */
+const Rung = z.object({
+  severity: Severity,
+  /** Share of the online fleet affected, 0..1. */
+  min_share: z.number().min(0).max(1).default(0),
+  min_devices: z.number().int().min(1).default(1),
+});
+
+const SlaEntry = z.object({
+  respond_minutes: z.number().positive(),
+  resolve_minutes: z.number().positive().nullable(),
+  coverage: Coverage,
+});
+
+/** Ticket engine configuration (issue #6); every figure of DOMAIN.md is a default here. */
+export const TicketsConfig = z.object({
+  default_severity: Severity.default("P2"),
+  /** Labels that split incidents besides the fingerprint: region, firmware, model, agent, or a device label key. */
+  group_by: z.array(LabelKey).max(8).default([]),
+  /**
+   * Severity ladders by how close the fault is to the core function (shared/faults.ts impact). Defaults:
+   * core down for half the online fleet → P0, for a tenth → P1, else P2; main impaired for a tenth → P1.
+   */
+  severity: z
+    .object({
+      core: z.array(Rung).min(1).default([
+        { severity: "P0", min_share: 0.5, min_devices: 5 },
+        { severity: "P1", min_share: 0.1, min_devices: 2 },
+        { severity: "P2", min_share: 0, min_devices: 1 },
+      ]),
+      main: z.array(Rung).min(1).default([
+        { severity: "P1", min_share: 0.1, min_devices: 2 },
+        { severity: "P2", min_share: 0, min_devices: 1 },
+      ]),
+      degraded: z.array(Rung).min(1).default([
+        { severity: "P2", min_share: 0, min_devices: 1 },
+      ]),
+      none: z.array(Rung).min(1).default([{ severity: "P3", min_share: 0, min_devices: 1 }]),
+    })
+    .prefault({}),
+  /** A fault must persist this long before its ticket opens (0 = at once; the ticket is listed as pending meanwhile). */
+  pending_ms: z.number().int().min(0).default(0),
+  /** An incident waits this long for more devices before its first notification, so 50 reports make one page. */
+  group_wait_ms: z.number().int().min(0).default(30_000),
+  /** A device must stay healthy this long before its ticket may resolve. */
+  hold_down_ms: z.number().int().min(0).default(300_000),
+  /** A fault recurring this soon after resolution reopens the ticket instead of opening a new one. */
+  reopen_window_ms: z.number().int().min(0).default(24 * 3_600_000),
+  /** Flapping: this many fault↔healthy transitions within the window mutes the ticket's notifications. */
+  flap_transitions: z.number().int().min(2).default(4),
+  flap_window_ms: z.number().int().min(1000).default(3_600_000),
+  /** A cloud incident affecting at least this share of the online fleet absorbs per-device cloud tickets. */
+  absorb_share: z.number().min(0).max(1).default(0.1),
+  /** A fault that starts within this time of a version change is flagged as a possible regression. */
+  regression_window_ms: z.number().int().min(0).default(72 * 3_600_000),
+  /** Periodic evaluation: pending, group wait, hold-down, SLA clocks. */
+  evaluate_interval_ms: z.number().int().min(100).default(10_000),
+  /** Ask a recovered device for a verification diagnosis when its hold-down ends. */
+  request_verification: z.boolean().default(true),
+  /** SLA per severity; defaults are shared/severity.ts SEVERITY_TABLE. */
+  sla: z.partialRecord(Severity, SlaEntry).default({}),
+  /** Business-hours calendars (7x12, 5x8) are evaluated at this UTC offset. */
+  utc_offset_minutes: z.number().int().min(-720).max(840).default(0),
+});
+
+const Webhook = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/),
+    url: z.url({ protocol: /^https?$/ }),
+    format: z.enum(["json", "pagerduty", "slack"]).default("json"),
+    /** PagerDuty Events v2 integration key (format pagerduty). */
+    routing_key: z.string().min(1).optional(),
+    /** Only incidents at this severity or worse are sent. */
+    min_severity: Severity.default("P3"),
+    headers: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+/** Notification targets and delivery policy. */
+export const NotifyConfig = z.object({
+  webhooks: z.array(Webhook).max(16).default([]),
+  max_attempts: z.number().int().min(1).max(20).default(6),
+  backoff_initial_ms: z.number().int().min(10).default(1000),
+  backoff_max_ms: z.number().int().min(10).default(300_000),
+  timeout_ms: z.number().int().min(100).default(10_000),
+  /** Public address of the dashboard, for links in notifications. */
+  base_url: z.string().optional(),
 });
 
 export const FleetConfigSchema = z
@@ -40,6 +136,14 @@ export const FleetConfigSchema = z
         /** Bounds a write to a frozen subscriber so it cannot deadlock delivery for everyone (aedes #1032). */
         drain_timeout_ms: z.number().int().positive().default(30_000),
         allow_anonymous: z.boolean().default(false),
+        /**
+         * The fleet's own identities (external-broker consumers, ops tools): they read every device's
+         * reports and publish commands, and are never device ids. Hash a secret with
+         * `edge-fleet devices service-secret`.
+         */
+        service_accounts: z.array(ServiceAccount).max(32).default([]),
+        /** How often a running fleet rereads credentials, so a revocation made by the CLI disconnects the device. */
+        credential_check_interval_ms: z.number().int().min(1000).max(3_600_000).default(30_000),
       })
       .prefault({}),
     http: z
@@ -60,9 +164,16 @@ export const FleetConfigSchema = z
         retention_days: z.number().int().min(1).max(3650).default(30),
       })
       .prefault({}),
-    tickets: z
+    tickets: TicketsConfig.prefault({}),
+    notify: NotifyConfig.prefault({}),
+    retention: z
       .object({
-        default_severity: Severity.default("P2"),
+        /** Closed tickets and incidents older than this are purged. */
+        closed_days: z.number().int().min(1).max(3650).default(180),
+        /** Message ids are kept this long to drop QoS 1 redeliveries (a device spool replays at most days old). */
+        dedup_days: z.number().int().min(1).max(90).default(7),
+        /** The purge runs this often. */
+        interval_ms: z.number().int().min(60_000).default(3_600_000),
       })
       .prefault({}),
     log: z.object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") }).prefault({}),

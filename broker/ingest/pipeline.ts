@@ -58,6 +58,8 @@ export class IngestPipeline {
       case "state":
         await store.applyState(d.message, at);
         events.emit("state", d.message);
+        // offline (the Last Will) inhibits this device's cloud tickets; online lifts it
+        await this.#o.tickets.onState(d.message);
         break;
       case "telemetry":
         await store.applyTelemetry(d.message, at, this.#o.historyPerDevice);
@@ -75,6 +77,7 @@ export class IngestPipeline {
         events.emit("response", d.message);
         break;
       case "bundle":
+        events.emit("bundle", d.message);
         break;
       case "command":
         return "ignored";

@@ -37,11 +37,14 @@ export class EmbeddedBroker {
   #servers: (NetServer | TlsServer | HttpServer)[] = [];
   #wss: WebSocketServer | null = null;
   ports: EmbeddedBrokerPorts = { tcp: 0, tls: null, ws: null };
+  /** Message bus and persistence for aedes (issue #9, broker/mqtt/cluster.ts); in-memory when absent. */
+  #backends: { mq?: unknown; persistence?: unknown };
 
-  constructor(cfg: FleetConfig["mqtt"], hooks: HookOptions, log: Logger) {
+  constructor(cfg: FleetConfig["mqtt"], hooks: HookOptions, log: Logger, backends: { mq?: unknown; persistence?: unknown } = {}) {
     this.#cfg = cfg;
     this.#hooks = hooks;
     this.#log = log;
+    this.#backends = backends;
   }
 
   get aedes(): Aedes {
@@ -56,9 +59,11 @@ export class EmbeddedBroker {
   async start(): Promise<void> {
     const c = this.#cfg;
     const aedes = await Aedes.createBroker({
+      ...this.#backends,
       ...createHooks(this.#hooks),
       drainTimeout: c.drain_timeout_ms,
-      maxTopicLevels: c.max_topic_levels,
+      // aedes' hard ceiling guards its trie; the configured depth is enforced (and counted) in authorizePublish
+      maxTopicLevels: Math.max(100, c.max_topic_levels),
       // device ids are up to 64 characters; MQTT 3.1.1 only guarantees 23
       maxClientsIdLength: 64,
       connectTimeout: 10_000,
@@ -94,12 +99,18 @@ export class EmbeddedBroker {
     this.#log.info({ ports: this.ports }, "mqtt listening");
   }
 
-  /** Closes a device's connection (revoked, rotated). */
+  /** Closes a device's connection (revoked, rotated). Its Last Will fires, so the registry marks it offline. */
   disconnect(deviceId: string): boolean {
     const client = (this.#aedes as unknown as { clients: Record<string, { close(): void }> } | null)?.clients[deviceId];
     if (!client) return false;
     client.close();
     return true;
+  }
+
+  /** Client ids currently connected. */
+  connectedIds(): string[] {
+    const clients = (this.#aedes as unknown as { clients: Record<string, unknown> } | null)?.clients;
+    return clients ? Object.keys(clients) : [];
   }
 
   /** Publishes from the fleet itself (commands); QoS 1 messages are queued for offline persistent sessions. */

@@ -1,5 +1,7 @@
 import type { AedesOptions, AuthenticateError, Client, PublishPacket, Subscription } from "aedes";
+import type { TLSSocket } from "node:tls";
 import { deviceNamespace, parseTopic, topicFor, TOPICS } from "../../shared/index.ts";
+import { TOPIC_ROOT } from "../../shared/version.ts";
 import { verifySecret } from "../auth/secrets.ts";
 import type { IngestPipeline } from "../ingest/pipeline.ts";
 import type { FleetStore } from "../store/types.ts";
@@ -15,12 +17,35 @@ export interface HookOptions {
   maxTopicLevels: number;
   publishRate: { per_second: number; burst: number };
   connectRatePerMinute: number;
+  /** The fleet's own identities: read every device's reports, publish commands; hashed secrets. */
+  serviceAccounts?: readonly { username: string; secret_hash: string }[];
   now?: () => number;
 }
 
 /** The device id an authenticated client speaks for (set by authenticate; never taken from the payload). */
 export const DEVICE = Symbol("deviceId");
-type DeviceClient = Client & { [DEVICE]?: string };
+/** Set on a client authenticated as one of the fleet's service accounts. */
+export const SERVICE = Symbol("service");
+type DeviceClient = Client & { [DEVICE]?: string; [SERVICE]?: string };
+
+/** The common name of a verified client certificate (mutual TLS), or null on plain TCP/WebSocket or without a certificate. */
+export function verifiedCertificateName(client: Client): string | null {
+  const conn = client.conn as Partial<TLSSocket> | undefined;
+  if (!conn || typeof conn.getPeerCertificate !== "function" || conn.authorized !== true) return null;
+  const cn = conn.getPeerCertificate().subject?.CN;
+  return typeof cn === "string" ? cn : Array.isArray(cn) ? (cn[0] ?? null) : null;
+}
+
+function topicLevels(topic: string): number {
+  let n = 1;
+  for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 47) n++;
+  return n;
+}
+
+/** Filters a service account may subscribe to: device reports of every device, and $SYS for ops. */
+function serviceMaySubscribe(topic: string): boolean {
+  return topic === `${TOPIC_ROOT}/#` || topic.startsWith(`${TOPIC_ROOT}/`) || topic.startsWith("$SYS/");
+}
 
 function authError(message: string, code: 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
@@ -54,6 +79,39 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
 
     authenticate(client, username, password, done) {
       const c = client as DeviceClient;
+      // Mutual TLS: the TLS listener verified the certificate against the device CA; its CN is the
+      // device id and must equal the client id (the same binding as username = client id below).
+      const cn = verifiedCertificateName(client);
+      if (cn !== null) {
+        if (cn !== client.id) {
+          o.refusals.record("identity_mismatch", client.id ?? null, `certificate CN '${cn}' is not the client id`);
+          return done(authError("client id must equal the certificate CN", 5), false);
+        }
+        o.store.getCredential(cn).then(
+          (cred) => {
+            if (cred?.status === "revoked") {
+              o.refusals.record("revoked", cn, "credential revoked");
+              return done(authError("device revoked", 5), false);
+            }
+            c[DEVICE] = cn;
+            done(null, true);
+          },
+          () => done(authError("authentication unavailable", 5), false),
+        );
+        return;
+      }
+      const svc = username ? o.serviceAccounts?.find((a) => a.username === username) : undefined;
+      if (svc) {
+        verifySecret(password?.toString("utf8") ?? "", svc.secret_hash).then((ok) => {
+          if (!ok) {
+            o.refusals.record("auth_failed", username ?? null, "bad service secret");
+            return done(authError("bad secret", 4), false);
+          }
+          c[SERVICE] = svc.username;
+          done(null, true);
+        }, () => done(authError("authentication unavailable", 5), false));
+        return;
+      }
       if (!username && o.allowAnonymous) {
         c[DEVICE] = client.id;
         return done(null, true);
@@ -89,15 +147,40 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
     authorizePublish(client, packet: PublishPacket, callback) {
       // null: aedes publishing an obsolete will of a client that is gone; it was authorised at connect
       if (!client) return callback(null);
-      const deviceId = (client as DeviceClient)[DEVICE];
       const topic = packet.topic;
+      // MQTT 3.1.1 §4.7.2: topics starting with $ are the server's; no client publishes there
+      if (topic.startsWith("$")) {
+        o.refusals.record("not_authorized", client.id, `publish to reserved ${topic.slice(0, 200)}`);
+        return callback(new Error("publish not authorized"));
+      }
+      // aedes' own ceiling (100) protects its trie; ours is the product's, and counted
+      if (topicLevels(topic) > o.maxTopicLevels) {
+        o.refusals.record("topic_too_deep", client.id, `topic of ${topicLevels(topic)} levels`);
+        return callback(new Error("topic too deep"));
+      }
+      const service = (client as DeviceClient)[SERVICE];
       const t = parseTopic(topic);
+      if (service) {
+        // the fleet's identity sends commands; it never speaks for a device
+        if (t.ok && t.kind === "command") return callback(null);
+        o.refusals.record("not_authorized", client.id, `service publish to ${topic.slice(0, 200)}`);
+        return callback(new Error("publish not authorized"));
+      }
+      const deviceId = (client as DeviceClient)[DEVICE];
       if (!deviceId || !topic.startsWith(deviceNamespace(deviceId)) || !t.ok || TOPICS[t.kind].from !== "device") {
         // MQTT 3.1.1 §3.3.5: a server that refuses a PUBLISH must ack it or close the connection; we close
         o.refusals.record("not_authorized", client.id, `publish to ${topic.slice(0, 200)}`);
         return callback(new Error("publish not authorized"));
       }
-      if (!publishBuckets.take(client.id, now())) {
+      if (packet.payload && (packet.payload as Buffer).byteLength > o.maxPayloadBytes) {
+        // acked and dropped (counted) rather than closing: the device must not redeliver it forever
+        o.refusals.record("oversized", client.id, `payload of ${(packet.payload as Buffer).byteLength} bytes`);
+        // (never stored; the copy forwarded to service subscribers is theirs to validate, like any payload)
+        return callback(null);
+      }
+      // the Last Will is the offline signal: it must never be rate limited away
+      const isWill = (client as unknown as { will?: unknown }).will === packet;
+      if (!isWill && !publishBuckets.take(client.id, now())) {
         // closing (rather than acking and dropping) keeps the report in the device's spool for later
         o.refusals.record("rate_limited", client.id, "publish rate exceeded");
         return callback(new Error("publish rate exceeded"));
@@ -112,6 +195,8 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
     },
 
     authorizeSubscribe(client, sub: Subscription, callback) {
+      const service = (client as DeviceClient)[SERVICE];
+      if (service && serviceMaySubscribe(sub.topic)) return callback(null, sub);
       const deviceId = (client as DeviceClient)[DEVICE];
       if (deviceId && sub.topic === topicFor("command", deviceId)) return callback(null, sub);
       o.refusals.record("acl_subscribe", client.id, `subscribe to ${sub.topic.slice(0, 200)}`);

@@ -1,11 +1,14 @@
 import type { FleetConfig } from "../config/schema.ts";
+import { PostgresStore } from "./postgres/store.ts";
 import { SqliteStore } from "./sqlite/store.ts";
+import { batchPerTick } from "./tick-batch.ts";
 import type { FleetStore } from "./types.ts";
 
 export type * from "./types.ts";
 
-/** The store the configuration names; PostgreSQL comes with the scaling work. */
+/** The store the configuration names: SQLite for one process, PostgreSQL for several replicas. */
 export function createStore(cfg: FleetConfig["store"]): FleetStore {
-  if (cfg.driver === "sqlite") return new SqliteStore(cfg.path);
-  throw new Error("the postgres store is not available in this build; set store.driver to sqlite");
+  // one transaction per event-loop turn: 4× the ingest rate of one autocommit per statement (bench/ingest.ts)
+  if (cfg.driver === "sqlite") return batchPerTick(new SqliteStore(cfg.path));
+  return new PostgresStore({ url: cfg.url });
 }

@@ -53,13 +53,41 @@ export interface DiagnosisRecord {
   message: DiagnosisMessage;
 }
 
+/** The support checklist a ticket carries (DOMAIN.md "what a good fault report carries"), redacted. */
+export interface TicketContent {
+  occurrence: { firstSeen: number; lastSeen: number; occurrences: number; perHour: number };
+  errors: { code: string; family: string | null; message: string; httpStatus: number | null; source: string }[];
+  requestParams: Record<string, unknown>[];
+  scenario: string | null;
+  appId: string | null;
+  devices: string[];
+  versions: { agent: string; firmware: string | null; sdk: string | null };
+  steps: { name: string; status: string; detail: string; durationMs: number }[];
+  evidence: { check: string; status: string; detail: string }[];
+  actions: string[];
+  logExcerpt: string[];
+  summary: string;
+}
+
+/** A possible regression: the fault began soon after the device changed version. */
+export interface RegressionFlag {
+  kind: "agent" | "firmware";
+  from: string | null;
+  to: string | null;
+  changedAt: number;
+}
+
+/**
+ * One device's fault: one live ticket per fingerprint per device (pending/open/acknowledged). Tickets of
+ * many devices with the same fingerprint are grouped under one incident (`incidentId`).
+ */
 export interface TicketRecord {
   id: number;
   fingerprint: string;
   deviceId: string;
   fault: FaultClass;
   family: string | null;
-  status: "open" | "acknowledged" | "resolved" | "closed";
+  status: "pending" | "open" | "acknowledged" | "resolved" | "closed";
   severity: Severity;
   title: string;
   openedAt: number;
@@ -67,6 +95,123 @@ export interface TicketRecord {
   lastSeen: number;
   occurrences: number;
   evidence: DiagnosisMessage;
+  incidentId: number | null;
+  resolvedAt: number | null;
+  closedAt: number | null;
+  component: string | null;
+  firstSeen: number;
+  /** Why the ticket notifies nobody: `device_offline`, `local_network`, or `silence:<id>`. */
+  suppressedBy: string | null;
+  /** When the device last turned healthy for this fault; null while it is faulty. */
+  healthySince: number | null;
+  /** When a verification diagnosis (or a healthy one after the hold-down) confirmed the recovery. */
+  verifiedAt: number | null;
+  reopenCount: number;
+  regression: RegressionFlag | null;
+  /** Fault↔healthy transition times within the flap window (bounded). */
+  transitions: number[];
+  flapping: boolean;
+  labels: Record<string, string>;
+  content: TicketContent | null;
+  acknowledgedAt: number | null;
+}
+
+export type IncidentStatus = "open" | "acknowledged" | "resolved" | "closed";
+
+export interface Comment {
+  at: number;
+  author: string;
+  text: string;
+}
+
+export interface Postmortem {
+  cause: string;
+  impact: string;
+  timeline: { at: number; event: string }[];
+  actions: string[];
+}
+
+/** A group of device tickets with one fingerprint (and the configured group labels): the unit people act on. */
+export interface IncidentRecord {
+  id: number;
+  key: string;
+  fingerprint: string;
+  fault: FaultClass;
+  family: string | null;
+  side: string;
+  groupLabels: Record<string, string>;
+  status: IncidentStatus;
+  severity: Severity;
+  title: string;
+  openedAt: number;
+  updatedAt: number;
+  /** First notification sent (after the group wait); null while still gathering devices. */
+  notifiedAt: number | null;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+  resolvedAt: number | null;
+  resolvedBy: string | null;
+  closedAt: number | null;
+  assignee: string | null;
+  comments: Comment[];
+  /** Device ids ever linked, and the peak count of devices affected at once. */
+  deviceIds: string[];
+  peakDevices: number;
+  /** Share of the online fleet at the peak, 0..1. */
+  peakShare: number;
+  escalations: { clock: "respond" | "resolve"; at: number; severity: Severity }[];
+  reopenCount: number;
+  flapping: boolean;
+  regression: RegressionFlag | null;
+  postmortem: Postmortem | null;
+  /** When the severity's SLA clocks are due (covered time from openedAt); null = no clock. */
+  respondBy: number | null;
+  resolveBy: number | null;
+}
+
+export interface SilenceRecord {
+  id: string;
+  /** Label equality matchers over a ticket's labels (device_id, fault, family, region, model, firmware, agent, app_id, device labels). */
+  matchers: Record<string, string>;
+  startsAt: number;
+  endsAt: number;
+  comment: string;
+  createdBy: string;
+  createdAt: number;
+  expiredAt?: number | null;
+}
+
+export interface AuditEntry {
+  id?: number;
+  at: number;
+  actor: string;
+  action: string;
+  /** `incident:12`, `ticket:3`, `silence:<id>`. */
+  subject: string;
+  detail: Record<string, unknown>;
+}
+
+export interface DeadLetter {
+  id?: number;
+  at: number;
+  target: string;
+  attempts: number;
+  error: string;
+  body: unknown;
+}
+
+export interface TicketFilter {
+  status?: TicketRecord["status"];
+  statuses?: TicketRecord["status"][];
+  deviceId?: string;
+  incidentId?: number;
+  limit?: number;
+}
+
+export interface IncidentFilter {
+  statuses?: IncidentStatus[];
+  key?: string;
+  limit?: number;
 }
 
 /**
@@ -95,8 +240,34 @@ export interface FleetStore {
   history(id: string, since: number, limit: number): Promise<HistoryPoint[]>;
   diagnoses(id: string, limit: number): Promise<DiagnosisRecord[]>;
 
+  /** The device's live ticket (pending, open or acknowledged) for a fingerprint. */
   findOpenTicket(fingerprint: string, deviceId: string): Promise<TicketRecord | null>;
+  /** The most recent ticket of any status for a fingerprint on a device (reopen checks). */
+  findLatestTicket(fingerprint: string, deviceId: string): Promise<TicketRecord | null>;
   insertTicket(t: Omit<TicketRecord, "id">): Promise<TicketRecord>;
   touchTicket(id: number, at: number, evidence: DiagnosisMessage): Promise<void>;
-  listTickets(filter?: { status?: TicketRecord["status"]; deviceId?: string; limit?: number }): Promise<TicketRecord[]>;
+  /** Writes every field of a ticket. */
+  updateTicket(t: TicketRecord): Promise<void>;
+  deleteTicket(id: number): Promise<void>;
+  getTicket(id: number): Promise<TicketRecord | null>;
+  listTickets(filter?: TicketFilter): Promise<TicketRecord[]>;
+
+  insertIncident(i: Omit<IncidentRecord, "id">): Promise<IncidentRecord>;
+  updateIncident(i: IncidentRecord): Promise<void>;
+  getIncident(id: number): Promise<IncidentRecord | null>;
+  listIncidents(filter?: IncidentFilter): Promise<IncidentRecord[]>;
+
+  putSilence(s: SilenceRecord): Promise<void>;
+  getSilence(id: string): Promise<SilenceRecord | null>;
+  listSilences(): Promise<SilenceRecord[]>;
+
+  addAudit(e: AuditEntry): Promise<void>;
+  listAudit(subject?: string, limit?: number): Promise<AuditEntry[]>;
+
+  addDeadLetter(d: DeadLetter): Promise<void>;
+  listDeadLetters(limit?: number): Promise<DeadLetter[]>;
+
+  countDevices(filter?: { online?: boolean }): Promise<number>;
+  /** Retention: drops closed tickets/incidents, telemetry history and message ids older than the cut-offs. */
+  purge(cutoffs: { closedBefore: number; historyBefore: number; seenBefore: number }): Promise<{ tickets: number; incidents: number; history: number; seen: number }>;
 }

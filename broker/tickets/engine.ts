@@ -1,57 +1,307 @@
-import { FAULTS, type DiagnosisMessage, type Severity } from "../../shared/index.ts";
+import { FAULTS, type DiagnosisMessage, type StateMessage } from "../../shared/index.ts";
+import type { FleetConfig } from "../config/schema.ts";
 import type { FleetEvents } from "../events.ts";
 import type { Logger } from "../log.ts";
-import type { FleetStore, TicketRecord } from "../store/types.ts";
+import type { NotificationSink } from "../notify/types.ts";
+import { SilenceService } from "../silences/service.ts";
+import type { FleetStore, IncidentRecord, TicketRecord } from "../store/types.ts";
+import { buildContent, redactedEvidence } from "./content.ts";
+import { ACTIVE, LIVE, type EngineContext } from "./context.ts";
+import { componentOf, fingerprintOf, ticketLabels } from "./fingerprint.ts";
+import { Incidents } from "./incidents.ts";
+import { detectRegression } from "./regression.ts";
+import type { Scheduler } from "./scheduler.ts";
+import { severityFor } from "./severity.ts";
 
-/** Fingerprint = fault class + error-code family: one open ticket per fingerprint per device. */
-export function fingerprintOf(d: DiagnosisMessage): string {
-  return `${d.verdict.fault}:${d.verdict.error_code?.family ?? "-"}`;
+export { fingerprintOf } from "./fingerprint.ts";
+
+export interface TicketEngineOptions {
+  store: FleetStore;
+  events: FleetEvents;
+  log: Logger;
+  config: FleetConfig["tickets"];
+  scheduler: Scheduler;
+  notify?: NotificationSink;
+  silences?: SilenceService;
+  /** Asks a recovered device for a verification diagnosis (a `diagnose` command). */
+  requestVerification?: (deviceId: string) => void | Promise<void>;
 }
 
-/** Single-device severity from how close the fault is to the core function (DOMAIN.md). */
-export function deviceSeverity(d: DiagnosisMessage): Severity {
-  const impact = FAULTS[d.verdict.fault].impact;
-  return impact === "core" ? "P1" : impact === "main" ? "P2" : impact === "degraded" ? "P2" : "P3";
-}
-
-/** Opens one ticket per faulty fingerprint per device, and counts recurrences on the open one. */
+/**
+ * The ticket engine: device diagnoses in, tickets and incidents out (issue #6). Intake and the
+ * periodic evaluation run one at a time (a promise chain), so two redeliveries racing through
+ * the broker can never open two tickets. The people's actions live in actions.ts.
+ */
 export class TicketEngine {
-  #store: FleetStore;
-  #events: FleetEvents;
-  #log: Logger;
+  readonly silences: SilenceService;
+  readonly ctx: EngineContext;
+  readonly incidents: Incidents;
+  #scheduler: Scheduler;
+  #requestVerification: TicketEngineOptions["requestVerification"];
+  #verificationAsked = new Set<number>();
+  #chain: Promise<unknown> = Promise.resolve();
+  #cancel: (() => void) | null = null;
 
-  constructor(store: FleetStore, events: FleetEvents, log: Logger) {
-    this.#store = store;
-    this.#events = events;
-    this.#log = log;
+  constructor(o: TicketEngineOptions) {
+    this.#scheduler = o.scheduler;
+    this.silences = o.silences ?? new SilenceService(o.store, o.scheduler.now);
+    this.ctx = { store: o.store, events: o.events, log: o.log, cfg: o.config, now: o.scheduler.now, notify: o.notify ?? { send: () => {} }, silences: this.silences };
+    this.incidents = new Incidents(this.ctx);
+    this.#requestVerification = o.requestVerification;
   }
 
-  async onDiagnosis(d: DiagnosisMessage, receivedAt: number): Promise<TicketRecord | null> {
-    if (d.verdict.fault === "none") return null;
+  start(): void {
+    this.#cancel ??= this.#scheduler.every(this.ctx.cfg.evaluate_interval_ms, () => void this.evaluate());
+  }
+
+  stop(): void {
+    this.#cancel?.();
+    this.#cancel = null;
+  }
+
+  /** Runs `fn` after every earlier engine operation; an error is logged and rethrown to the caller. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(fn);
+    this.#chain = run.catch((err: Error) => this.ctx.log.error({ err }, "ticket engine operation failed"));
+    return run;
+  }
+
+  /** A validated diagnosis from a device: opens, updates, recovers or reopens that device's tickets. */
+  onDiagnosis(d: DiagnosisMessage, receivedAt: number): Promise<TicketRecord | null> {
+    return this.serial(() => (d.verdict.fault === "none" ? this.#healthy(d, receivedAt) : this.#faulty(d, receivedAt)));
+  }
+
+  /** Device state: offline inhibits that device's cloud tickets; online lifts it. */
+  onState(s: StateMessage): Promise<void> {
+    return this.serial(() => this.#recheckDevice(s.device_id));
+  }
+
+  /** The periodic pass: pending → open, suppression, recovery, group wait, SLA clocks, closing. */
+  evaluate(): Promise<void> {
+    return this.serial(() => this.#evaluate());
+  }
+
+  async #faulty(d: DiagnosisMessage, at: number): Promise<TicketRecord> {
+    const { store, cfg, events } = this.ctx;
     const fingerprint = fingerprintOf(d);
-    const open = await this.#store.findOpenTicket(fingerprint, d.device_id);
-    if (open) {
-      await this.#store.touchTicket(open.id, receivedAt, d);
-      const ticket = { ...open, occurrences: open.occurrences + 1, lastSeen: receivedAt, updatedAt: receivedAt, evidence: d };
-      this.#events.emit("ticket", { action: "updated", ticket });
-      return ticket;
+    const device = await store.getDevice(d.device_id);
+    const evidence = redactedEvidence(d);
+    let t = await store.findOpenTicket(fingerprint, d.device_id);
+    if (t) {
+      t.occurrences += 1;
+      t.lastSeen = at;
+      t.updatedAt = at;
+      t.evidence = evidence;
+      t.labels = ticketLabels(d, device);
+      if (t.healthySince !== null) {
+        // it came back during the hold-down: still the same ticket, one more flap
+        t.healthySince = null;
+        t.verifiedAt = null;
+        this.#transition(t, at);
+      }
+      t.content = buildContent(d, t);
+      await store.updateTicket(t);
+      events.emit("ticket", { action: "updated", ticket: t });
+      await this.#recheckDevice(d.device_id);
+      return t;
     }
-    const ticket = await this.#store.insertTicket({
+    const latest = await store.findLatestTicket(fingerprint, d.device_id);
+    if (latest?.status === "resolved" && latest.resolvedAt !== null && at - latest.resolvedAt <= cfg.reopen_window_ms) {
+      t = { ...latest, status: "open", reopenCount: latest.reopenCount + 1, resolvedAt: null, healthySince: null, verifiedAt: null, occurrences: latest.occurrences + 1, lastSeen: at, updatedAt: at, evidence, acknowledgedAt: null };
+      this.#transition(t, at);
+      t.content = buildContent(d, t);
+      await store.updateTicket(t);
+      this.ctx.log.info({ ticket: t.id, device: t.deviceId }, "ticket reopened");
+      const inc = t.incidentId !== null ? await store.getIncident(t.incidentId) : null;
+      if (inc?.status === "resolved") await this.incidents.reopen(inc, `${t.deviceId} reported ${t.fault} again`);
+      else if (!inc || inc.status === "closed") t.incidentId = null;
+      await this.incidents.attach(t);
+      events.emit("ticket", { action: "reopened", ticket: t });
+      await this.#recheckDevice(d.device_id);
+      return t;
+    }
+    const history = await store.diagnoses(d.device_id, 100);
+    const base = {
       fingerprint,
       deviceId: d.device_id,
       fault: d.verdict.fault,
       family: d.verdict.error_code?.family ?? null,
-      status: "open",
-      severity: deviceSeverity(d),
+      status: cfg.pending_ms > 0 ? ("pending" as const) : ("open" as const),
+      severity: severityFor(d.verdict.fault, 1, await store.countDevices({ online: true }), cfg.severity, cfg.default_severity),
       title: `${FAULTS[d.verdict.fault].title} on ${d.device_id}`,
-      openedAt: receivedAt,
-      updatedAt: receivedAt,
-      lastSeen: receivedAt,
+      openedAt: at,
+      updatedAt: at,
+      firstSeen: at,
+      lastSeen: at,
       occurrences: 1,
-      evidence: d,
-    });
-    this.#log.info({ ticket: ticket.id, device: d.device_id, fault: d.verdict.fault, severity: ticket.severity }, "ticket opened");
-    this.#events.emit("ticket", { action: "opened", ticket });
-    return ticket;
+      evidence,
+      incidentId: null,
+      resolvedAt: null,
+      closedAt: null,
+      component: componentOf(d),
+      suppressedBy: null,
+      healthySince: null,
+      verifiedAt: null,
+      reopenCount: 0,
+      regression: detectRegression(d, history, cfg.regression_window_ms),
+      transitions: [at],
+      flapping: false,
+      labels: ticketLabels(d, device),
+      content: null,
+      acknowledgedAt: null,
+    };
+    t = await store.insertTicket({ ...base, content: buildContent(d, base) });
+    this.ctx.log.info({ ticket: t.id, device: t.deviceId, fault: t.fault, status: t.status, regression: t.regression !== null }, "ticket created");
+    if (t.status === "open") await this.incidents.attach(t);
+    events.emit("ticket", { action: "opened", ticket: t });
+    await this.#recheckDevice(d.device_id);
+    return (await store.getTicket(t.id)) ?? t;
+  }
+
+  async #healthy(d: DiagnosisMessage, at: number): Promise<null> {
+    const { store, cfg } = this.ctx;
+    for (const t of await store.listTickets({ deviceId: d.device_id, statuses: [...LIVE] })) {
+      if (t.status === "pending") {
+        // flap control: a fault that did not outlast the pending period never opens
+        await store.deleteTicket(t.id);
+        continue;
+      }
+      if (t.healthySince === null) {
+        t.healthySince = at;
+        this.#transition(t, at);
+      }
+      // Verification (issue #6): a healthy diagnosis the fleet asked for or the device ran as
+      // `verification`, or any healthy diagnosis once the hold-down has passed.
+      if (d.trigger === "verification" || d.trigger === "command" || at - t.healthySince >= cfg.hold_down_ms) t.verifiedAt = at;
+      t.updatedAt = at;
+      await store.updateTicket(t);
+      await this.#maybeResolve(t, at);
+    }
+    await this.#recheckDevice(d.device_id);
+    return null;
+  }
+
+  /** Resolves a recovered ticket once it has been healthy past the hold-down and verified. */
+  async #maybeResolve(t: TicketRecord, at: number): Promise<void> {
+    if (t.healthySince === null || at - t.healthySince < this.ctx.cfg.hold_down_ms) return;
+    if (t.verifiedAt === null) {
+      if (this.ctx.cfg.request_verification && this.#requestVerification && !this.#verificationAsked.has(t.id)) {
+        this.#verificationAsked.add(t.id);
+        await Promise.resolve(this.#requestVerification(t.deviceId)).catch((err: Error) => this.ctx.log.warn({ err, device: t.deviceId }, "verification request failed"));
+      }
+      return;
+    }
+    this.#verificationAsked.delete(t.id);
+    await this.resolveTicket(t, "auto");
+  }
+
+  /** Marks one ticket resolved; resolves its incident when it was the last live member. */
+  async resolveTicket(t: TicketRecord, by: string): Promise<void> {
+    const { store, events } = this.ctx;
+    const at = this.ctx.now();
+    const done: TicketRecord = { ...t, status: "resolved", resolvedAt: at, updatedAt: at };
+    await store.updateTicket(done);
+    events.emit("ticket", { action: "resolved", ticket: done });
+    if (t.incidentId === null) return;
+    const inc = await store.getIncident(t.incidentId);
+    if (!inc || (inc.status !== "open" && inc.status !== "acknowledged")) return;
+    const left = await store.listTickets({ incidentId: inc.id, statuses: [...LIVE], limit: 1 });
+    if (left.length === 0) await this.incidents.resolve(inc, by, by === "auto" ? "every device recovered and passed verification" : null);
+    else await this.incidents.refresh(inc);
+  }
+
+  #transition(t: TicketRecord, at: number): void {
+    const { flap_window_ms, flap_transitions } = this.ctx.cfg;
+    t.transitions = [...t.transitions.filter((x) => at - x <= flap_window_ms), at].slice(-64);
+    const was = t.flapping;
+    t.flapping = t.transitions.length >= flap_transitions;
+    if (t.flapping && !was) this.ctx.log.info({ ticket: t.id, device: t.deviceId }, "ticket flapping; notifications muted");
+  }
+
+  /** Recomputes suppression of a device's live tickets, attaching the ones no longer suppressed. */
+  async #recheckDevice(deviceId: string): Promise<void> {
+    const { store } = this.ctx;
+    const touched = new Set<number>();
+    for (const t of await store.listTickets({ deviceId, statuses: ["open", "acknowledged"] })) {
+      const sup = await this.incidents.suppression(t);
+      if (sup === t.suppressedBy && (sup !== null || t.incidentId !== null)) continue;
+      t.suppressedBy = sup;
+      if (!sup && t.incidentId === null) await this.incidents.attach(t);
+      else await store.updateTicket(t);
+      if (t.incidentId !== null) touched.add(t.incidentId);
+    }
+    for (const id of touched) {
+      const inc = await store.getIncident(id);
+      if (inc && (inc.status === "open" || inc.status === "acknowledged")) await this.incidents.refresh(inc);
+    }
+  }
+
+  async #evaluate(): Promise<void> {
+    const { store, cfg, events } = this.ctx;
+    const at = this.ctx.now();
+    for (const t of await store.listTickets({ status: "pending", limit: 100_000 })) {
+      if (at - t.firstSeen < cfg.pending_ms) continue;
+      const opened: TicketRecord = { ...t, status: "open", openedAt: at, updatedAt: at };
+      await store.updateTicket(opened);
+      await this.incidents.attach(opened);
+      events.emit("ticket", { action: "opened", ticket: opened });
+    }
+    const devices = new Set<string>();
+    for (const t of await store.listTickets({ statuses: ["open", "acknowledged"], limit: 100_000 })) {
+      const before = t.flapping;
+      t.transitions = t.transitions.filter((x) => at - x <= cfg.flap_window_ms);
+      t.flapping = t.transitions.length >= cfg.flap_transitions;
+      if (before !== t.flapping) await store.updateTicket(t);
+      devices.add(t.deviceId);
+      await this.#maybeResolve(t, at);
+    }
+    for (const id of devices) await this.#recheckDevice(id);
+    for (const inc of await store.listIncidents({ statuses: [...ACTIVE], limit: 100_000 })) {
+      const i = await this.incidents.refresh(inc);
+      await this.#slaCheck(i, at);
+    }
+    for (const inc of await store.listIncidents({ statuses: ["resolved"], limit: 100_000 })) {
+      if (inc.resolvedAt !== null && at - inc.resolvedAt > cfg.reopen_window_ms) await this.closeIncident(inc.id, "auto");
+    }
+    for (const t of await store.listTickets({ status: "resolved", limit: 100_000 })) {
+      if (t.incidentId === null && t.resolvedAt !== null && at - t.resolvedAt > cfg.reopen_window_ms) {
+        await store.updateTicket({ ...t, status: "closed", closedAt: at, updatedAt: at });
+      }
+    }
+  }
+
+  /** SLA clocks: an unacknowledged incident past its respond-by, or an open one past its resolve-by, escalates once per severity. */
+  async #slaCheck(i: IncidentRecord, at: number): Promise<void> {
+    const breached = (clock: "respond" | "resolve") => i.escalations.some((e) => e.clock === clock && e.severity === i.severity);
+    const due: ("respond" | "resolve")[] = [];
+    if (i.status === "open" && i.respondBy !== null && at > i.respondBy && !breached("respond")) due.push("respond");
+    if (i.resolveBy !== null && at > i.resolveBy && !breached("resolve")) due.push("resolve");
+    for (const clock of due) {
+      i.escalations.push({ clock, at, severity: i.severity });
+      i.updatedAt = at;
+      await this.ctx.store.updateIncident(i);
+      await this.incidents.audit("system", "incident.escalate", i.id, { clock, severity: i.severity });
+      this.ctx.log.warn({ incident: i.id, clock, severity: i.severity }, "SLA breached; escalating");
+      this.ctx.events.emit("incident", { action: "escalated", incident: i });
+      await this.incidents.notify(i, "escalate", `${clock} time of ${i.severity} exceeded`);
+    }
+  }
+
+  /** Closes a resolved incident and its resolved tickets (reopen window over, or a person's word). */
+  async closeIncident(id: number, actor: string): Promise<boolean> {
+    const { store, events } = this.ctx;
+    const inc = await store.getIncident(id);
+    if (!inc || inc.status !== "resolved") return false;
+    const at = this.ctx.now();
+    const closed = { ...inc, status: "closed" as const, closedAt: at, updatedAt: at };
+    await store.updateIncident(closed);
+    for (const t of await store.listTickets({ incidentId: id, status: "resolved", limit: 100_000 })) {
+      const c: TicketRecord = { ...t, status: "closed", closedAt: at, updatedAt: at };
+      await store.updateTicket(c);
+      events.emit("ticket", { action: "closed", ticket: c });
+    }
+    await this.incidents.audit(actor, "incident.close", id, {});
+    events.emit("incident", { action: "closed", incident: closed });
+    return true;
   }
 }

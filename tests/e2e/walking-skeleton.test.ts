@@ -1,13 +1,20 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
+import { tokenStoreFor } from "../../broker/http/auth/tokens.ts";
 import { startTestFleet, waitFor } from "../helpers/fleet.ts";
 
 type Fleet = Awaited<ReturnType<typeof startTestFleet>>;
 
+// read endpoints need at least a viewer token (secure by default): each test makes one in its fleet's token store
+let token = "";
 async function getJson(url: string) {
-  const res = await fetch(url);
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   return res.json() as Promise<Record<string, unknown>>;
+}
+
+async function viewerToken(fleet: Fleet): Promise<string> {
+  return (await tokenStoreFor(fleet.fleet.store).create({ name: "e2e", role: "viewer" })).secret;
 }
 
 function startAgentProcess(fleet: Fleet, id: string, secret: string, fault = "none"): Promise<ChildProcess> {
@@ -29,6 +36,7 @@ describe("walking skeleton: device → fleet broker → ticket, over real TCP", 
 
   it("lists an agent online with telemetry, opens a ticket for a faulty diagnosis, and flips a killed agent offline", async () => {
     fleet = await startTestFleet();
+    token = await viewerToken(fleet);
     const { id, secret } = await fleet.provision("speaker-001");
     const child = await startAgentProcess(fleet, id, secret, "cloud_outage");
     children.push(child);
@@ -63,6 +71,7 @@ describe("walking skeleton: device → fleet broker → ticket, over real TCP", 
 
   it("refuses a device with a wrong secret and keeps serving the others", async () => {
     fleet = await startTestFleet();
+    token = await viewerToken(fleet);
     const good = await fleet.provision("speaker-good");
     await fleet.provision("speaker-bad");
     const bad = spawn(process.execPath, ["tests/fixtures/agent-child.ts", fleet.mqttUrl, "speaker-bad", "wrong-secret-value", "none", "5"], { stdio: ["ignore", "pipe", "ignore"] });

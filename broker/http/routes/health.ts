@@ -1,7 +1,14 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { Handlers } from "../api/register.ts";
+import type { RouteDeps } from "./deps.ts";
 
-/** Liveness and readiness for load balancers and systemd. */
-export const healthRoutes: FastifyPluginAsync<{ ready: () => boolean }> = async (app, o) => {
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_req, reply) => (o.ready() ? { status: "ready" } : reply.status(503).send({ status: "starting" })));
-};
+/** Liveness, readiness (for load balancers and systemd) and the Prometheus scrape. */
+export function healthHandlers(d: RouteDeps): Pick<Handlers, "healthz" | "readyz" | "metrics"> {
+  return {
+    healthz: () => ({ status: "ok" as const }),
+    readyz: ({ reply }) => (d.ready() ? { status: "ready" } : reply.status(503).send({ status: "starting" })),
+    metrics: async ({ reply }) => {
+      const m = await d.metricsText();
+      return reply.type(m.contentType).send(m.body);
+    },
+  };
+}

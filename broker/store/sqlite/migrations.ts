@@ -62,4 +62,56 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE UNIQUE INDEX tickets_one_open ON tickets(fingerprint, device_id) WHERE status IN ('open', 'acknowledged');
     `,
   },
+  {
+    version: 2,
+    name: "incidents, silences, audit, dead letters",
+    sql: `
+      ALTER TABLE tickets ADD COLUMN incident_id INTEGER;
+      ALTER TABLE tickets ADD COLUMN resolved_at INTEGER;
+      ALTER TABLE tickets ADD COLUMN closed_at INTEGER;
+      ALTER TABLE tickets ADD COLUMN state TEXT NOT NULL DEFAULT '{}';
+      -- a pending ticket is the device's one live ticket for its fingerprint too
+      DROP INDEX tickets_one_open;
+      CREATE UNIQUE INDEX tickets_one_open ON tickets(fingerprint, device_id) WHERE status IN ('pending', 'open', 'acknowledged');
+      CREATE INDEX tickets_incident ON tickets(incident_id);
+      CREATE INDEX tickets_status ON tickets(status);
+      CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        opened_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        resolved_at INTEGER,
+        closed_at INTEGER,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX incidents_key ON incidents(key, status);
+      CREATE INDEX incidents_status ON incidents(status);
+      CREATE TABLE silences (
+        id TEXT PRIMARY KEY,
+        starts_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+      CREATE INDEX audit_subject ON audit(subject, at);
+      CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        target TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        body TEXT NOT NULL
+      );
+    `,
+  },
 ];

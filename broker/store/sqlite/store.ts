@@ -1,6 +1,20 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { DiagnosisMessage, StateMessage, TelemetryMessage } from "../../../shared/index.ts";
-import type { DeviceCredential, DeviceFilter, DeviceRecord, DiagnosisRecord, FleetStore, HistoryPoint, TicketRecord } from "../types.ts";
+import type {
+  AuditEntry,
+  DeadLetter,
+  DeviceCredential,
+  DeviceFilter,
+  DeviceRecord,
+  DiagnosisRecord,
+  FleetStore,
+  HistoryPoint,
+  IncidentFilter,
+  IncidentRecord,
+  SilenceRecord,
+  TicketFilter,
+  TicketRecord,
+} from "../types.ts";
 import { openDatabase } from "./db.ts";
 
 type Row = Record<string, unknown>;
@@ -28,8 +42,45 @@ function toDevice(r: Row): DeviceRecord {
   };
 }
 
+/** Ticket fields kept in the `state` JSON column (engine bookkeeping that no query filters on). */
+type TicketState = Pick<TicketRecord, "component" | "firstSeen" | "suppressedBy" | "healthySince" | "verifiedAt" | "reopenCount" | "regression" | "transitions" | "flapping" | "labels" | "content" | "acknowledgedAt">;
+
+function ticketState(t: Omit<TicketRecord, "id">): string {
+  const st: TicketState = {
+    component: t.component ?? null,
+    firstSeen: t.firstSeen ?? t.openedAt,
+    suppressedBy: t.suppressedBy ?? null,
+    healthySince: t.healthySince ?? null,
+    verifiedAt: t.verifiedAt ?? null,
+    reopenCount: t.reopenCount ?? 0,
+    regression: t.regression ?? null,
+    transitions: t.transitions ?? [],
+    flapping: t.flapping ?? false,
+    labels: t.labels ?? {},
+    content: t.content ?? null,
+    acknowledgedAt: t.acknowledgedAt ?? null,
+  };
+  return JSON.stringify(st);
+}
+
 function toTicket(r: Row): TicketRecord {
+  const st = json<Partial<TicketState>>(r.state, {});
   return {
+    incidentId: (r.incident_id as number | null) ?? null,
+    resolvedAt: (r.resolved_at as number | null) ?? null,
+    closedAt: (r.closed_at as number | null) ?? null,
+    component: st.component ?? null,
+    firstSeen: st.firstSeen ?? (r.opened_at as number),
+    suppressedBy: st.suppressedBy ?? null,
+    healthySince: st.healthySince ?? null,
+    verifiedAt: st.verifiedAt ?? null,
+    reopenCount: st.reopenCount ?? 0,
+    regression: st.regression ?? null,
+    transitions: st.transitions ?? [],
+    flapping: st.flapping ?? false,
+    labels: st.labels ?? {},
+    content: st.content ?? null,
+    acknowledgedAt: st.acknowledgedAt ?? null,
     id: r.id as number,
     fingerprint: r.fingerprint as string,
     deviceId: r.device_id as string,
@@ -185,23 +236,49 @@ export class SqliteStore implements FleetStore {
     return r ? toTicket(r) : null;
   }
 
+  async findLatestTicket(fingerprint: string, deviceId: string): Promise<TicketRecord | null> {
+    const r = this.#q("SELECT * FROM tickets WHERE fingerprint = ? AND device_id = ? ORDER BY id DESC LIMIT 1").get(fingerprint, deviceId) as Row | undefined;
+    return r ? toTicket(r) : null;
+  }
+
   async insertTicket(t: Omit<TicketRecord, "id">): Promise<TicketRecord> {
-    const res = this.#q(`INSERT INTO tickets (fingerprint, device_id, fault, family, status, severity, title, opened_at, updated_at, last_seen, occurrences, evidence)
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(t.fingerprint, t.deviceId, t.fault, t.family, t.status, t.severity, t.title, t.openedAt, t.updatedAt, t.lastSeen, t.occurrences, JSON.stringify(t.evidence));
-    return { ...t, id: Number(res.lastInsertRowid) };
+    const res = this.#q(`INSERT INTO tickets (fingerprint, device_id, fault, family, status, severity, title, opened_at, updated_at, last_seen, occurrences, evidence, incident_id, resolved_at, closed_at, state)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(t.fingerprint, t.deviceId, t.fault, t.family, t.status, t.severity, t.title, t.openedAt, t.updatedAt, t.lastSeen, t.occurrences, JSON.stringify(t.evidence),
+        t.incidentId ?? null, t.resolvedAt ?? null, t.closedAt ?? null, ticketState(t));
+    return toTicket(this.#q("SELECT * FROM tickets WHERE id = ?").get(Number(res.lastInsertRowid)) as Row);
+  }
+
+  async updateTicket(t: TicketRecord): Promise<void> {
+    this.#q(`UPDATE tickets SET status = ?, severity = ?, title = ?, opened_at = ?, updated_at = ?, last_seen = ?, occurrences = ?, evidence = ?,
+             incident_id = ?, resolved_at = ?, closed_at = ?, state = ? WHERE id = ?`)
+      .run(t.status, t.severity, t.title, t.openedAt, t.updatedAt, t.lastSeen, t.occurrences, JSON.stringify(t.evidence), t.incidentId, t.resolvedAt, t.closedAt, ticketState(t), t.id);
+  }
+
+  async deleteTicket(id: number): Promise<void> {
+    this.#q("DELETE FROM tickets WHERE id = ?").run(id);
+  }
+
+  async getTicket(id: number): Promise<TicketRecord | null> {
+    const r = this.#q("SELECT * FROM tickets WHERE id = ?").get(id) as Row | undefined;
+    return r ? toTicket(r) : null;
   }
 
   async touchTicket(id: number, at: number, evidence: DiagnosisMessage): Promise<void> {
     this.#q("UPDATE tickets SET occurrences = occurrences + 1, last_seen = ?, updated_at = ?, evidence = ? WHERE id = ?").run(at, at, JSON.stringify(evidence), id);
   }
 
-  async listTickets(f: { status?: TicketRecord["status"]; deviceId?: string; limit?: number } = {}): Promise<TicketRecord[]> {
+  async listTickets(f: TicketFilter = {}): Promise<TicketRecord[]> {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (f.status) {
-      where.push("status = ?");
-      args.push(f.status);
+    const statuses = f.statuses ?? (f.status ? [f.status] : []);
+    if (statuses.length) {
+      where.push(`status IN (${statuses.map(() => "?").join(",")})`);
+      args.push(...statuses);
+    }
+    if (f.incidentId !== undefined) {
+      where.push("incident_id = ?");
+      args.push(f.incidentId);
     }
     if (f.deviceId) {
       where.push("device_id = ?");
@@ -209,5 +286,90 @@ export class SqliteStore implements FleetStore {
     }
     const sql = `SELECT * FROM tickets ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, f.limit ?? 500) as Row[]).map(toTicket);
+  }
+
+  async insertIncident(i: Omit<IncidentRecord, "id">): Promise<IncidentRecord> {
+    const res = this.#q("INSERT INTO incidents (key, status, severity, opened_at, updated_at, resolved_at, closed_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, '{}')")
+      .run(i.key, i.status, i.severity, i.openedAt, i.updatedAt, i.resolvedAt, i.closedAt);
+    const rec = { ...i, id: Number(res.lastInsertRowid) };
+    await this.updateIncident(rec);
+    return rec;
+  }
+
+  async updateIncident(i: IncidentRecord): Promise<void> {
+    this.#q("UPDATE incidents SET key = ?, status = ?, severity = ?, opened_at = ?, updated_at = ?, resolved_at = ?, closed_at = ?, body = ? WHERE id = ?")
+      .run(i.key, i.status, i.severity, i.openedAt, i.updatedAt, i.resolvedAt, i.closedAt, JSON.stringify(i), i.id);
+  }
+
+  async getIncident(id: number): Promise<IncidentRecord | null> {
+    const r = this.#q("SELECT body FROM incidents WHERE id = ?").get(id) as Row | undefined;
+    return r ? (JSON.parse(r.body as string) as IncidentRecord) : null;
+  }
+
+  async listIncidents(f: IncidentFilter = {}): Promise<IncidentRecord[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (f.statuses?.length) {
+      where.push(`status IN (${f.statuses.map(() => "?").join(",")})`);
+      args.push(...f.statuses);
+    }
+    if (f.key !== undefined) {
+      where.push("key = ?");
+      args.push(f.key);
+    }
+    const sql = `SELECT body FROM incidents ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, f.limit ?? 500) as Row[]).map((r) => JSON.parse(r.body as string) as IncidentRecord);
+  }
+
+  async putSilence(x: SilenceRecord): Promise<void> {
+    this.#q(`INSERT INTO silences (id, starts_at, ends_at, created_at, body) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET starts_at = excluded.starts_at, ends_at = excluded.ends_at, body = excluded.body`)
+      .run(x.id, x.startsAt, x.endsAt, x.createdAt, JSON.stringify(x));
+  }
+
+  async getSilence(id: string): Promise<SilenceRecord | null> {
+    const r = this.#q("SELECT body FROM silences WHERE id = ?").get(id) as Row | undefined;
+    return r ? (JSON.parse(r.body as string) as SilenceRecord) : null;
+  }
+
+  async listSilences(): Promise<SilenceRecord[]> {
+    return (this.#q("SELECT body FROM silences ORDER BY starts_at DESC").all() as Row[]).map((r) => JSON.parse(r.body as string) as SilenceRecord);
+  }
+
+  async addAudit(e: AuditEntry): Promise<void> {
+    this.#q("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)").run(e.at, e.actor, e.action, e.subject, JSON.stringify(e.detail));
+  }
+
+  async listAudit(subject?: string, limit = 500): Promise<AuditEntry[]> {
+    const rows = (subject === undefined
+      ? this.#q("SELECT * FROM audit ORDER BY id DESC LIMIT ?").all(limit)
+      : this.#q("SELECT * FROM audit WHERE subject = ? ORDER BY id DESC LIMIT ?").all(subject, limit)) as Row[];
+    return rows.map((r) => ({ id: r.id as number, at: r.at as number, actor: r.actor as string, action: r.action as string, subject: r.subject as string, detail: json(r.detail, {}) }));
+  }
+
+  async addDeadLetter(d: DeadLetter): Promise<void> {
+    this.#q("INSERT INTO dead_letters (at, target, attempts, error, body) VALUES (?, ?, ?, ?, ?)").run(d.at, d.target, d.attempts, d.error, JSON.stringify(d.body));
+  }
+
+  async listDeadLetters(limit = 500): Promise<DeadLetter[]> {
+    const rows = this.#q("SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?").all(limit) as Row[];
+    return rows.map((r) => ({ id: r.id as number, at: r.at as number, target: r.target as string, attempts: r.attempts as number, error: r.error as string, body: json(r.body, null) }));
+  }
+
+  async countDevices(f: { online?: boolean } = {}): Promise<number> {
+    const r = (f.online === undefined
+      ? this.#q("SELECT count(*) AS n FROM devices").get()
+      : this.#q("SELECT count(*) AS n FROM devices WHERE online = ?").get(f.online ? 1 : 0)) as Row;
+    return Number(r.n);
+  }
+
+  async purge(c: { closedBefore: number; historyBefore: number; seenBefore: number }): Promise<{ tickets: number; incidents: number; history: number; seen: number }> {
+    const n = (x: { changes: number | bigint }) => Number(x.changes);
+    return {
+      tickets: n(this.#q("DELETE FROM tickets WHERE status = 'closed' AND coalesce(closed_at, updated_at) < ?").run(c.closedBefore)),
+      incidents: n(this.#q("DELETE FROM incidents WHERE status = 'closed' AND coalesce(closed_at, updated_at) < ?").run(c.closedBefore)),
+      history: n(this.#q("DELETE FROM telemetry_history WHERE ts < ?").run(c.historyBefore)),
+      seen: n(this.#q("DELETE FROM seen_messages WHERE received_at < ?").run(c.seenBefore)),
+    };
   }
 }

@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import type { IClientOptions } from "mqtt";
+
+/** What decides how the agent connects; a change to any of these needs a new connection. */
+export interface ConnectionSettings {
+  url: string;
+  deviceId: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  /** PEM file of the CA (or the broker's own certificate) to pin; without it the system CAs are used. */
+  caFile?: string | undefined;
+  certFile?: string | undefined;
+  keyFile?: string | undefined;
+  /** Off only for a lab broker with a self-signed certificate; never in production. */
+  rejectUnauthorized?: boolean | undefined;
+  keepaliveS: number;
+  connectTimeoutMs: number;
+}
+
+const KEYS = ["url", "deviceId", "username", "password", "caFile", "certFile", "keyFile", "rejectUnauthorized", "keepaliveS", "connectTimeoutMs"] as const;
+
+/** True when two settings need different connections (SIGHUP reload keeps the connection otherwise). */
+export function connectionChanged(a: ConnectionSettings, b: ConnectionSettings): boolean {
+  return KEYS.some((k) => a[k] !== b[k]);
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`${what} ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"}); check the path and its permissions`, { cause: err });
+  }
+}
+
+/**
+ * MQTT.js options for one connection: persistent session under the device id (clean off, so QoS 1
+ * commands queued while the device was away are delivered), no MQTT.js reconnect (we run our own backoff),
+ * TLS with CA pinning and an optional client certificate. Reads the PEM files; throws a readable error.
+ */
+export function clientOptions(s: ConnectionSettings): IClientOptions {
+  const tls = /^(mqtts|wss|ssl):/.test(s.url);
+  const o: IClientOptions = {
+    clientId: s.deviceId,
+    clean: false,
+    keepalive: s.keepaliveS,
+    connectTimeout: s.connectTimeoutMs,
+    reconnectPeriod: 0,
+    protocolVersion: 4,
+    // our spool is the outgoing queue; MQTT.js' own would resend a dead connection's messages a second time
+    queueQoSZero: false,
+    resubscribe: false,
+  };
+  if (s.username !== undefined) o.username = s.username;
+  if (s.password !== undefined) o.password = s.password;
+  if (tls) {
+    o.rejectUnauthorized = s.rejectUnauthorized ?? true;
+    if (s.caFile) o.ca = readPem(s.caFile, "mqtt.ca_file");
+  }
+  if (s.certFile || s.keyFile) {
+    if (!s.certFile || !s.keyFile) throw new Error("mqtt.cert_file and mqtt.key_file go together; set both for a client certificate, or neither");
+    o.cert = readPem(s.certFile, "mqtt.cert_file");
+    o.key = readPem(s.keyFile, "mqtt.key_file");
+  }
+  return o;
+}

@@ -1,0 +1,84 @@
+import type { DatabaseSync } from "node:sqlite";
+import type { CommandRecord, CommandStore } from "./types.ts";
+
+const UNFINISHED = new Set(["queued", "delivered", "progress"]);
+
+/** Command records in memory (tests, and fleets without a database). */
+export class MemoryCommandStore implements CommandStore {
+  #rows = new Map<string, CommandRecord>();
+  async open(): Promise<void> {}
+  async insert(r: CommandRecord): Promise<void> {
+    this.#rows.set(r.id, structuredClone(r));
+  }
+  async update(r: CommandRecord): Promise<void> {
+    this.#rows.set(r.id, structuredClone(r));
+  }
+  async get(id: string): Promise<CommandRecord | null> {
+    const r = this.#rows.get(id);
+    return r ? structuredClone(r) : null;
+  }
+  async list(f: { deviceId?: string; limit?: number } = {}): Promise<CommandRecord[]> {
+    return [...this.#rows.values()]
+      .filter((r) => !f.deviceId || r.deviceId === f.deviceId)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, f.limit ?? 100)
+      .map((r) => structuredClone(r));
+  }
+  async unfinished(): Promise<CommandRecord[]> {
+    return [...this.#rows.values()].filter((r) => UNFINISHED.has(r.status)).map((r) => structuredClone(r));
+  }
+}
+
+/**
+ * Command records in the fleet's SQLite database (the store's `db`). The table is this unit's own and is
+ * created here, so the store's migrations need not know about commands.
+ */
+export class SqliteCommandStore implements CommandStore {
+  #db: () => DatabaseSync;
+
+  /** `db` is a getter because the fleet store opens its database in start(), after wiring. */
+  constructor(db: () => DatabaseSync) {
+    this.#db = db;
+  }
+
+  async open(): Promise<void> {
+    this.#db().exec(`CREATE TABLE IF NOT EXISTS commands (
+      id TEXT PRIMARY KEY,
+      device_id TEXT NOT NULL,
+      status TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      body TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS commands_device ON commands (device_id, created_at);
+    CREATE INDEX IF NOT EXISTS commands_status ON commands (status);`);
+  }
+
+  async insert(r: CommandRecord): Promise<void> {
+    this.#db()
+      .prepare("INSERT INTO commands (id, device_id, status, created_at, updated_at, body) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(r.id, r.deviceId, r.status, r.createdAt, r.updatedAt, JSON.stringify(r));
+  }
+
+  async update(r: CommandRecord): Promise<void> {
+    this.#db().prepare("UPDATE commands SET status = ?, updated_at = ?, body = ? WHERE id = ?").run(r.status, r.updatedAt, JSON.stringify(r), r.id);
+  }
+
+  async get(id: string): Promise<CommandRecord | null> {
+    const row = this.#db().prepare("SELECT body FROM commands WHERE id = ?").get(id) as { body: string } | undefined;
+    return row ? (JSON.parse(row.body) as CommandRecord) : null;
+  }
+
+  async list(f: { deviceId?: string; limit?: number } = {}): Promise<CommandRecord[]> {
+    const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
+    const rows = (f.deviceId
+      ? this.#db().prepare("SELECT body FROM commands WHERE device_id = ? ORDER BY created_at DESC LIMIT ?").all(f.deviceId, limit)
+      : this.#db().prepare("SELECT body FROM commands ORDER BY created_at DESC LIMIT ?").all(limit)) as { body: string }[];
+    return rows.map((r) => JSON.parse(r.body) as CommandRecord);
+  }
+
+  async unfinished(): Promise<CommandRecord[]> {
+    const rows = this.#db().prepare("SELECT body FROM commands WHERE status IN ('queued', 'delivered', 'progress')").all() as { body: string }[];
+    return rows.map((r) => JSON.parse(r.body) as CommandRecord);
+  }
+}

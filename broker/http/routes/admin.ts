@@ -1,0 +1,49 @@
+import type { Handlers } from "../api/register.ts";
+import { httpError, notFound } from "../errors.ts";
+import type { RouteDeps } from "./deps.ts";
+
+type AdminOps = "listSilences" | "createSilence" | "deleteSilence" | "listTokens" | "createToken" | "revokeToken" | "whoami";
+
+const HOUR_MS = 3_600_000;
+
+/** Silences (through the ticket engine) and API tokens: the admin's surface. */
+export function adminHandlers(d: RouteDeps): Pick<Handlers, AdminOps> {
+  const silences = () => {
+    if (!d.silences) throw httpError("unavailable", "silences are not available in this fleet (no ticket engine with silences is wired); upgrade edge-fleet");
+    return d.silences;
+  };
+  return {
+    whoami: ({ principal }) => principal,
+    listSilences: async () => ({ silences: await silences().list() }),
+    createSilence: async ({ body, principal }) => {
+      const startsAt = body.starts_at ?? d.now();
+      const endsAt = body.ends_at ?? startsAt + (body.duration_minutes ?? 120) * 60_000;
+      if (endsAt <= startsAt) throw httpError("bad_request", "ends_at must be after starts_at; pass a later ends_at or a duration_minutes");
+      if (endsAt - startsAt > 90 * 24 * HOUR_MS) throw httpError("bad_request", "a silence may last at most 90 days; create a new one when it ends");
+      let silence;
+      try {
+        silence = await silences().create({ matchers: body.matchers, startsAt, endsAt, comment: body.comment, createdBy: principal.name });
+      } catch (err) {
+        if ((err as Error).name === "SilenceError") throw httpError("bad_request", (err as Error).message);
+        throw err;
+      }
+      d.log.info({ silence: silence.id, by: principal.tokenId }, "silence created");
+      return { silence };
+    },
+    deleteSilence: async ({ params, principal }) => {
+      if (!(await silences().remove(params.id, principal.name))) throw notFound(`active silence ${params.id}`);
+      return { deleted: true as const };
+    },
+    listTokens: async () => ({ tokens: await d.tokens.list() }),
+    createToken: async ({ body, principal }) => {
+      const created = await d.tokens.create({ name: body.name, role: body.role, now: d.now() });
+      d.log.info({ token: created.token.id, role: body.role, by: principal.tokenId }, "API token created");
+      return created;
+    },
+    revokeToken: async ({ params, principal }) => {
+      if (!(await d.tokens.revoke(params.id, d.now()))) throw notFound(`active token ${params.id}`);
+      d.log.warn({ token: params.id, by: principal.tokenId }, "API token revoked");
+      return { revoked: true as const };
+    },
+  };
+}

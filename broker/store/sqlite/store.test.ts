@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { fleetConfig } from "../../config/load.ts";
+import { ManualScheduler } from "../../testing/harness.ts";
+import { diagnosisMsg, telemetryMsg } from "../../testing/messages.ts";
+import { Retention } from "../retention.ts";
+import { MIGRATIONS } from "./migrations.ts";
+import { SqliteStore } from "./store.ts";
+
+let dir: string | null = null;
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = null;
+});
+
+const DAY = 86_400_000;
+
+describe("SQLite store", () => {
+  it("upgrades a version-1 database in place, keeping its tickets and the one-live-ticket rule", async () => {
+    dir = mkdtempSync(join(tmpdir(), "fleet-store-"));
+    const path = join(dir, "fleet.db");
+    const v1 = new DatabaseSync(path);
+    v1.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    v1.exec(MIGRATIONS[0]!.sql);
+    v1.prepare("INSERT INTO schema_migrations VALUES (1, 'registry and tickets', 0)").run();
+    v1.prepare(`INSERT INTO tickets (fingerprint, device_id, fault, family, status, severity, title, opened_at, updated_at, last_seen, occurrences, evidence)
+                VALUES ('voice_capture:-', 'dev-a', 'voice_capture', NULL, 'open', 'P2', 'old', 1, 1, 1, 3, '{}')`).run();
+    v1.close();
+
+    const store = new SqliteStore(path);
+    await store.open();
+    const [t] = await store.listTickets();
+    expect(t).toMatchObject({ title: "old", occurrences: 3, incidentId: null, reopenCount: 0, suppressedBy: null, firstSeen: 1 });
+    const { status: _s, id: _id, ...rest } = t!;
+    await expect(store.insertTicket({ ...rest, status: "pending" })).rejects.toThrow(/UNIQUE/);
+    await store.close();
+  });
+
+  it("purges closed tickets and incidents, old history and old message ids on the retention schedule", async () => {
+    const store = new SqliteStore(":memory:");
+    await store.open();
+    const clock = new ManualScheduler();
+    const now = clock.now();
+    const d = diagnosisMsg("dev-a", now - 200 * DAY, { fault: "voice_capture" });
+    const base = { fingerprint: "f", deviceId: "dev-a", fault: "voice_capture" as const, family: null, severity: "P2" as const, title: "t", openedAt: now, updatedAt: now, lastSeen: now, firstSeen: now, occurrences: 1, evidence: d,
+      incidentId: null, resolvedAt: null, component: null, suppressedBy: null, healthySince: null, verifiedAt: null, reopenCount: 0, regression: null, transitions: [], flapping: false, labels: {}, content: null, acknowledgedAt: null };
+    await store.insertTicket({ ...base, status: "closed", closedAt: now - 200 * DAY });
+    await store.insertTicket({ ...base, fingerprint: "g", status: "closed", closedAt: now - 10 * DAY });
+    await store.insertTicket({ ...base, fingerprint: "h", status: "open", closedAt: null });
+    await store.applyTelemetry(telemetryMsg("dev-a", now - 40 * DAY), now, 100);
+    await store.applyTelemetry(telemetryMsg("dev-a", now - DAY), now, 100);
+    await store.markSeen("old-message-id", "dev-a", now - 8 * DAY);
+    await store.markSeen("new-message-id", "dev-a", now);
+
+    const retention = new Retention({ store, config: fleetConfig({}), scheduler: clock, log: pino({ level: "silent" }) });
+    retention.start();
+    await clock.advance(3_600_000);
+    retention.stop();
+    expect((await store.listTickets()).map((t) => t.fingerprint).sort()).toEqual(["g", "h"]);
+    expect(await store.history("dev-a", 0, 10)).toHaveLength(1);
+    expect(await store.markSeen("old-message-id", "dev-a", now)).toBe(true);
+    expect(await store.markSeen("new-message-id", "dev-a", now)).toBe(false);
+    await store.close();
+  });
+});

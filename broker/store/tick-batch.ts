@@ -1,0 +1,58 @@
+import type { SqliteStore } from "./sqlite/store.ts";
+import type { FleetStore } from "./types.ts";
+
+// methods that only read: they neither open the batch transaction nor wait for its commit
+const READ_ONLY = /^(get|list|find|count|history$|diagnoses$)/;
+const PASS_THROUGH = new Set(["open", "close", "driver", "db", "constructor"]);
+
+/**
+ * Groups every store write made during one event-loop turn into one SQLite transaction, committed on
+ * `setImmediate`; each write's promise resolves only after that commit, so a PUBACK still follows
+ * durable storage. Measured on the ingest benchmark (issue #9): one autocommit per statement costs
+ * ~300 µs per telemetry report (three statements, each its own WAL commit), one commit per turn
+ * ~75 µs. Reads are served at once from the same connection.
+ */
+export function batchPerTick(store: SqliteStore): FleetStore {
+  let commit: Promise<void> | null = null;
+
+  const begin = (): Promise<void> | null => {
+    if (commit) return commit;
+    const db = store.db;
+    // a transaction someone else opened on this connection (migrations, a unit's own): join it as is
+    if (db.isTransaction) return null;
+    db.exec("BEGIN");
+    commit = new Promise<void>((resolve, reject) =>
+      setImmediate(() => {
+        commit = null;
+        try {
+          db.exec("COMMIT");
+          resolve();
+        } catch (err) {
+          try {
+            db.exec("ROLLBACK");
+          } catch {
+            /* already rolled back by SQLite */
+          }
+          reject(err as Error);
+        }
+      }),
+    );
+    return commit;
+  };
+
+  return new Proxy(store, {
+    get(target, prop) {
+      // the target as receiver: getters such as SqliteStore.db read private fields, which a Proxy receiver lacks
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof prop !== "string" || typeof value !== "function" || PASS_THROUGH.has(prop) || READ_ONLY.test(prop)) {
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      }
+      return async (...args: unknown[]) => {
+        const done = begin();
+        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (done) await done;
+        return result;
+      };
+    },
+  }) as unknown as FleetStore;
+}

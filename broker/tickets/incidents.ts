@@ -1,0 +1,192 @@
+import { FAULTS, severityRank, type Severity } from "../../shared/index.ts";
+import type { IncidentRecord, TicketRecord } from "../store/types.ts";
+import type { EngineContext } from "./context.ts";
+import { ACTIVE, LIVE } from "./context.ts";
+import { groupKeyOf } from "./fingerprint.ts";
+import { postmortemTemplate } from "./postmortem.ts";
+import { severityFor, worse } from "./severity.ts";
+import { deadlines } from "./sla.ts";
+
+/**
+ * Incidents: grouping of device tickets, severity from the blast radius, notifications and the
+ * incident side of the lifecycle. Used by the engine only while it holds its serial lock.
+ */
+export class Incidents {
+  #c: EngineContext;
+
+  constructor(c: EngineContext) {
+    this.#c = c;
+  }
+
+  /** Why a live ticket should notify nobody right now, or null. */
+  async suppression(t: TicketRecord): Promise<string | null> {
+    const { store, silences } = this.#c;
+    const side = FAULTS[t.fault].side;
+    if (side === "cloud" || side === "unknown") {
+      // inhibition (the Alertmanager model): a device that is offline or whose own network is broken
+      // cannot tell us anything reliable about the cloud
+      const device = await store.getDevice(t.deviceId);
+      if (device && !device.online) return "device_offline";
+      const local = await store.listTickets({ deviceId: t.deviceId, statuses: ["open", "acknowledged"] });
+      if (local.some((x) => x.fault === "network" && x.id !== t.id && x.healthySince === null)) return "local_network";
+    }
+    const silence = await silences.matching(t.labels, this.#c.now());
+    return silence ? `silence:${silence.id}` : null;
+  }
+
+  /** Links an open ticket to its incident (creating or reopening it), unless the ticket is suppressed. */
+  async attach(t: TicketRecord): Promise<void> {
+    const { store, cfg } = this.#c;
+    const at = this.#c.now();
+    t.suppressedBy = await this.suppression(t);
+    if (t.suppressedBy || t.incidentId !== null) {
+      await store.updateTicket(t);
+      const linked = !t.suppressedBy && t.incidentId !== null ? await store.getIncident(t.incidentId) : null;
+      if (linked && (linked.status === "open" || linked.status === "acknowledged")) await this.refresh(linked);
+      return;
+    }
+    let incident = FAULTS[t.fault].side === "cloud" ? await this.#absorbing(t) : null;
+    const { key, groupLabels } = groupKeyOf(t.fingerprint, t.labels, cfg.group_by);
+    if (!incident) {
+      const [latest] = await store.listIncidents({ key, limit: 1 });
+      if (latest && (latest.status === "open" || latest.status === "acknowledged")) incident = latest;
+      else if (latest?.status === "resolved" && latest.resolvedAt !== null && at - latest.resolvedAt <= cfg.reopen_window_ms) {
+        incident = await this.reopen(latest, `${t.deviceId} reported ${t.fault} again`);
+      }
+    }
+    if (!incident) {
+      const sev = severityFor(t.fault, 1, await store.countDevices({ online: true }), cfg.severity, cfg.default_severity);
+      incident = await store.insertIncident({
+        key,
+        fingerprint: t.fingerprint,
+        fault: t.fault,
+        family: t.family,
+        side: FAULTS[t.fault].side,
+        groupLabels,
+        status: "open",
+        severity: sev,
+        title: `${FAULTS[t.fault].title}${t.family ? ` (${t.family} errors)` : ""}${Object.keys(groupLabels).length ? ` — ${Object.entries(groupLabels).map(([k, v]) => `${k} ${v}`).join(", ")}` : ""}`,
+        openedAt: at,
+        updatedAt: at,
+        notifiedAt: null,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+        resolvedAt: null,
+        resolvedBy: null,
+        closedAt: null,
+        assignee: null,
+        comments: [],
+        deviceIds: [],
+        peakDevices: 0,
+        peakShare: 0,
+        escalations: [],
+        reopenCount: 0,
+        flapping: false,
+        regression: null,
+        postmortem: null,
+        ...deadlines(at, sev, cfg),
+      });
+      this.#c.log.info({ incident: incident.id, key }, "incident opened");
+      this.#c.events.emit("incident", { action: "opened", incident });
+    }
+    t.incidentId = incident.id;
+    if (incident.status === "acknowledged" && t.status === "open") t.status = "acknowledged";
+    await store.updateTicket(t);
+    await this.refresh(incident);
+  }
+
+  /** A fleet-wide cloud incident absorbs a device's cloud ticket: linked to it, not duplicated. */
+  async #absorbing(t: TicketRecord): Promise<IncidentRecord | null> {
+    const open = await this.#c.store.listIncidents({ statuses: [...ACTIVE] });
+    // within the same group (a regional outage does not absorb another region's devices)
+    const sameGroup = (i: IncidentRecord) => Object.entries(i.groupLabels).every(([k, v]) => (t.labels[k] ?? "") === v);
+    const wide = open.filter((i) => i.side === "cloud" && i.peakShare >= this.#c.cfg.absorb_share && i.peakDevices > 1 && sameGroup(i));
+    return wide.find((i) => i.fingerprint === t.fingerprint) ?? wide.sort((a, b) => severityRank(a.severity) - severityRank(b.severity))[0] ?? null;
+  }
+
+  /** Recounts an incident's devices, raises its severity with the radius, and notifies when due. */
+  async refresh(incident: IncidentRecord): Promise<IncidentRecord> {
+    const { store, cfg } = this.#c;
+    const at = this.#c.now();
+    const members = await store.listTickets({ incidentId: incident.id, statuses: [...LIVE], limit: 100_000 });
+    const active = members.filter((m) => !m.suppressedBy);
+    const online = await store.countDevices({ online: true });
+    const share = active.length / Math.max(online, active.length, 1);
+    const i = { ...incident };
+    i.deviceIds = [...new Set([...i.deviceIds, ...active.map((m) => m.deviceId)])].sort();
+    i.peakDevices = Math.max(i.peakDevices, active.length);
+    i.peakShare = Math.max(i.peakShare, share);
+    i.flapping = active.length > 0 && active.every((m) => m.flapping);
+    i.regression ??= active.find((m) => m.regression)?.regression ?? null;
+    const sev = worse(i.severity, severityFor(i.fault, active.length, online, cfg.severity, cfg.default_severity));
+    const raised = sev !== i.severity;
+    if (raised) {
+      this.#c.log.warn({ incident: i.id, from: i.severity, to: sev, devices: active.length }, "incident severity raised");
+      i.severity = sev;
+      Object.assign(i, deadlines(i.openedAt, sev, cfg));
+    }
+    const changed = raised || i.deviceIds.length !== incident.deviceIds.length || i.peakDevices !== incident.peakDevices || i.flapping !== incident.flapping || i.regression !== incident.regression;
+    for (const m of members) {
+      if (m.severity !== i.severity) await store.updateTicket({ ...m, severity: i.severity });
+    }
+    if (changed) {
+      i.updatedAt = at;
+      await store.updateIncident(i);
+    }
+    if (i.status === "open" || i.status === "acknowledged") {
+      if (i.notifiedAt === null && at - i.openedAt >= cfg.group_wait_ms) await this.notify(i, "trigger", `${active.length} device(s) affected`);
+      else if (raised && i.notifiedAt !== null) await this.notify(i, "trigger", `severity raised to ${sev}: ${active.length} device(s) affected`);
+    }
+    // the periodic pass refreshes every open incident: only a change is news for live views
+    if (changed) this.#c.events.emit("incident", { action: raised ? "escalated" : "updated", incident: i });
+    return i;
+  }
+
+  /** True when nobody should be told: every member is suppressed or flapping. */
+  async muted(i: IncidentRecord): Promise<boolean> {
+    if (i.flapping) return true;
+    const members = await this.#c.store.listTickets({ incidentId: i.id, statuses: [...LIVE], limit: 100_000 });
+    return members.length > 0 && members.every((m) => m.suppressedBy !== null);
+  }
+
+  /** Sends a notification unless muted; marks the first one. */
+  async notify(i: IncidentRecord, action: "trigger" | "acknowledge" | "resolve" | "escalate", reason: string): Promise<void> {
+    const at = this.#c.now();
+    if (action === "trigger" || action === "escalate") {
+      if (await this.muted(i)) return;
+      if (i.notifiedAt === null) {
+        i.notifiedAt = at;
+        await this.#c.store.updateIncident(i);
+      }
+    } else if (i.notifiedAt === null) return; // nobody was told it opened
+    this.#c.notify.send({ action, incident: structuredClone(i), reason, at });
+  }
+
+  async reopen(i: IncidentRecord, reason: string): Promise<IncidentRecord> {
+    const at = this.#c.now();
+    const next: IncidentRecord = { ...i, status: "open", reopenCount: i.reopenCount + 1, resolvedAt: null, resolvedBy: null, acknowledgedAt: null, acknowledgedBy: null, postmortem: null, updatedAt: at, ...deadlines(at, i.severity, this.#c.cfg), escalations: [] };
+    await this.#c.store.updateIncident(next);
+    await this.audit("system", "incident.reopen", next.id, { reason });
+    this.#c.events.emit("incident", { action: "reopened", incident: next });
+    if (next.notifiedAt !== null) await this.notify(next, "trigger", `reopened: ${reason}`);
+    return next;
+  }
+
+  /** Resolves an incident whose members are all resolved (auto), or on a person's word. */
+  async resolve(i: IncidentRecord, by: string, note: string | null): Promise<IncidentRecord> {
+    const at = this.#c.now();
+    const next: IncidentRecord = { ...i, status: "resolved", resolvedAt: at, resolvedBy: by, updatedAt: at };
+    if (severityRank(next.severity) <= severityRank("P1" as Severity)) {
+      next.postmortem = postmortemTemplate(next, (await this.#c.store.listAudit(`incident:${i.id}`)).reverse());
+    }
+    await this.#c.store.updateIncident(next);
+    await this.audit(by, "incident.resolve", i.id, note ? { note } : {});
+    this.#c.events.emit("incident", { action: "resolved", incident: next });
+    await this.notify(next, "resolve", note ?? `resolved by ${by}`);
+    return next;
+  }
+
+  audit(actor: string, action: string, incidentId: number, detail: Record<string, unknown>): Promise<void> {
+    return this.#c.store.addAudit({ at: this.#c.now(), actor, action, subject: `incident:${incidentId}`, detail });
+  }
+}

@@ -1,0 +1,69 @@
+/** What can be built as a single executable, and for which CPU architectures. */
+
+/** Linux CPU architectures, named as Node's `process.arch` and the npm `node-linux-*` packages name them. */
+export const ARCHES = ["x64", "arm64", "armv7l"] as const;
+export type Arch = (typeof ARCHES)[number];
+
+/** One program built into a single executable. */
+export interface Target {
+  /** The executable's name (dist/<name>-linux-<arch>). */
+  readonly name: string;
+  /** The CLI entry, relative to the repository root; its `if (import.meta.main)` block starts the program. */
+  readonly entry: string;
+  /** Architectures built when `--arch` is not given. */
+  readonly arches: readonly Arch[];
+  /**
+   * Files the code reads relative to `import.meta.url`, embedded into the executable so that it stays one
+   * file (repository-relative paths).
+   */
+  readonly embed: readonly string[];
+  /**
+   * Modules replaced at build time by the source a function returns (repository-relative path → source):
+   * for code that builds something at run time with a tool the executable does not carry.
+   */
+  readonly prebuilt?: Readonly<Record<string, (root: string) => Promise<string>>>;
+}
+
+/**
+ * The fleet bundles its dashboard with esbuild on first request; esbuild is a native binary the
+ * executable cannot carry, so the dashboard is bundled now and its module answers with the result.
+ */
+async function prebuiltDashboard(root: string): Promise<string> {
+  const { buildDashboard } = (await import(`${root}/broker/dashboard/build.ts`)) as { buildDashboard: (o?: { minify?: boolean }) => Promise<unknown> };
+  const assets = await buildDashboard({ minify: true });
+  return `/** Prebuilt by scripts/build (the executable carries no esbuild). */\nexport async function buildDashboard() { return ${JSON.stringify(assets)}; }\n`;
+}
+
+/** The buildable programs, by the name given to `scripts/build.ts`. */
+export const TARGETS: Readonly<Record<string, Target>> = {
+  agent: {
+    name: "edge-agent",
+    entry: "agent/cli/main.ts",
+    arches: ["x64", "arm64", "armv7l"],
+    embed: ["agent/assets/utterance.wav", "agent/assets/utterance.json"],
+  },
+  // The fleet runs on servers and gateways: x64 and arm64 only (issue #8).
+  fleet: {
+    name: "edge-fleet",
+    entry: "broker/cli/main.ts",
+    arches: ["x64", "arm64"],
+    embed: [],
+    prebuilt: { "broker/dashboard/build.ts": prebuiltDashboard },
+  },
+};
+
+/** Parses `--arch` values ("arm64", "x64,arm64", "aarch64", "armhf"), or explains what is accepted. */
+export function parseArches(values: readonly string[], target: Target): { ok: true; arches: Arch[] } | { ok: false; error: string } {
+  if (values.length === 0) return { ok: true, arches: [...target.arches] };
+  const aliases: Record<string, Arch> = { amd64: "x64", x86_64: "x64", aarch64: "arm64", armhf: "armv7l", arm: "armv7l", armv7: "armv7l" };
+  const out: Arch[] = [];
+  for (const raw of values.flatMap((v) => v.split(","))) {
+    const name = raw.trim().toLowerCase();
+    if (!name) continue;
+    const arch = (ARCHES as readonly string[]).includes(name) ? (name as Arch) : aliases[name];
+    if (!arch) return { ok: false, error: `unknown architecture '${raw}'; use one of ${target.arches.join(", ")}` };
+    if (!target.arches.includes(arch)) return { ok: false, error: `${target.name} is not built for ${arch}; use one of ${target.arches.join(", ")}` };
+    if (!out.includes(arch)) out.push(arch);
+  }
+  return out.length ? { ok: true, arches: out } : { ok: false, error: `--arch is empty; use one of ${target.arches.join(", ")}` };
+}
