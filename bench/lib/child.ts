@@ -1,0 +1,67 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const BROKER_CHILD = fileURLToPath(new URL("./broker-child.ts", import.meta.url));
+
+/** A broker process driven over IPC (see broker-child.ts). */
+export interface BrokerProcess {
+  port: number;
+  pid: number;
+  call<T>(cmd: string, arg?: unknown): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** Starts the fleet (or raw aedes) in a child process with `--expose-gc`, resolving once it listens. */
+export function startBroker(mode: "fleet" | "raw", config: unknown = {}): Promise<BrokerProcess> {
+  const child: ChildProcess = fork(BROKER_CHILD, [mode, JSON.stringify(config)], { execArgv: ["--expose-gc", "--max-old-space-size=2048"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  let nextId = 1;
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`broker child exited with ${code} before it was ready`)));
+    child.on("message", (m: { ready?: boolean; port?: number; id?: number; data?: unknown; error?: string }) => {
+      if (m.ready) {
+        resolve({
+          port: m.port!,
+          pid: child.pid!,
+          call<T>(cmd: string, arg?: unknown) {
+            const id = nextId++;
+            return new Promise<T>((res, rej) => {
+              waiting.set(id, { resolve: res as (v: unknown) => void, reject: rej });
+              child.send({ id, cmd, arg });
+            });
+          },
+          async stop() {
+            const exited = new Promise((r) => child.once("exit", r));
+            child.send({ id: 0, cmd: "stop" });
+            const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+            await exited;
+            clearTimeout(timer);
+          },
+        });
+        return;
+      }
+      const w = waiting.get(m.id ?? -1);
+      if (!w) return;
+      waiting.delete(m.id!);
+      if (m.error) w.reject(new Error(m.error));
+      else w.resolve(m.data);
+    });
+  });
+}
+
+/** CPU time (user + system) of a process in milliseconds, from /proc (Linux). */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[11] = utime, fields[12] = stime, in clock ticks (100 Hz on Linux)
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** Resident set size of a process in bytes, from /proc. */
+export function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

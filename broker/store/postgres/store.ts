@@ -1,0 +1,356 @@
+import pg from "pg";
+import type { DiagnosisMessage, StateMessage, TelemetryMessage } from "../../../shared/index.ts";
+import type {
+  AuditEntry,
+  DeadLetter,
+  DeviceCredential,
+  DeviceFilter,
+  DeviceRecord,
+  DiagnosisRecord,
+  FleetStore,
+  HistoryPoint,
+  IncidentFilter,
+  IncidentRecord,
+  SilenceRecord,
+  TicketFilter,
+  TicketRecord,
+} from "../types.ts";
+import { PG_MIGRATIONS } from "./migrations.ts";
+import { ticketState, toCredential, toDevice, toTicket, type Row } from "./rows.ts";
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:5432/db`; credentials in the URL are never logged. */
+  url: string;
+  /** Schema holding the tables (created if missing); one per fleet, or one per test run. */
+  schema?: string;
+  poolSize?: number;
+}
+
+const INT8_OID = 20;
+// epoch milliseconds and ids fit in 2^53; pg returns int8 as a string unless told otherwise
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? "text")) as pg.CustomTypesConfig["getTypeParser"],
+};
+
+const j = (v: unknown): string => JSON.stringify(v);
+
+/**
+ * The store for several fleet replicas (external broker mode): PostgreSQL through a `pg` pool. Every
+ * write that two replicas may race on is made idempotent by a unique constraint and ON CONFLICT,
+ * never by a read followed by a write.
+ */
+export class PostgresStore implements FleetStore {
+  readonly driver = "postgres" as const;
+  #o: PostgresStoreOptions;
+  #pool: pg.Pool | null = null;
+
+  constructor(o: PostgresStoreOptions) {
+    if (o.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(o.schema)) throw new Error(`schema '${o.schema}' must be a lower-case identifier`);
+    this.#o = o;
+  }
+
+  get #db(): pg.Pool {
+    if (!this.#pool) throw new Error("store is not open");
+    return this.#pool;
+  }
+
+  async #rows(sql: string, args: unknown[] = []): Promise<Row[]> {
+    return (await this.#db.query(sql, args)).rows as Row[];
+  }
+
+  async #count(sql: string, args: unknown[] = []): Promise<number> {
+    return (await this.#db.query(sql, args)).rowCount ?? 0;
+  }
+
+  async open(): Promise<void> {
+    const schema = this.#o.schema ?? "public";
+    const pool = new pg.Pool({ connectionString: this.#o.url, max: this.#o.poolSize ?? 10, types, options: `-c search_path=${schema}` });
+    pool.on("error", () => {
+      /* an idle client lost its connection; the pool replaces it on the next query */
+    });
+    try {
+      const c = await pool.connect();
+      try {
+        // replicas starting together: one migrates, the others wait on the lock (transaction-scoped)
+        await c.query("BEGIN");
+        await c.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`edge-fleet-migrate:${schema}`]);
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await c.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)");
+        const applied = new Set((await c.query("SELECT version FROM schema_migrations")).rows.map((r: Row) => Number(r.version)));
+        for (const m of PG_MIGRATIONS) {
+          if (applied.has(m.version)) continue;
+          await c.query(m.sql);
+          await c.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [m.version, m.name, Date.now()]);
+        }
+        await c.query("COMMIT");
+      } catch (err) {
+        await c.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      } finally {
+        c.release();
+      }
+    } catch (err) {
+      await pool.end();
+      throw new Error(`the PostgreSQL store at ${redact(this.#o.url)} cannot be opened (${(err as Error).message}); check store.url and that the database accepts connections`);
+    }
+    this.#pool = pool;
+  }
+
+  async close(): Promise<void> {
+    const p = this.#pool;
+    this.#pool = null;
+    await p?.end();
+  }
+
+  /** Drops the schema and everything in it (tests; an operator's reset). */
+  async dropSchema(): Promise<void> {
+    const schema = this.#o.schema ?? "public";
+    await this.#db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  }
+
+  async addCredential(c: DeviceCredential): Promise<void> {
+    await this.#db.query(
+      `INSERT INTO devices (id, secret_hash, credential_status, created_at, labels) VALUES ($1, $2, $3, $4, $5::jsonb)
+       ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, credential_status = excluded.credential_status, labels = excluded.labels`,
+      [c.id, c.secretHash, c.status, c.createdAt, j(c.labels)],
+    );
+  }
+
+  async getCredential(id: string): Promise<DeviceCredential | null> {
+    const [r] = await this.#rows("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE id = $1 AND credential_status <> 'none'", [id]);
+    return r ? toCredential(r) : null;
+  }
+
+  async setCredentialStatus(id: string, status: DeviceCredential["status"]): Promise<boolean> {
+    return (await this.#count("UPDATE devices SET credential_status = $1 WHERE id = $2 AND credential_status <> 'none'", [status, id])) > 0;
+  }
+
+  async replaceSecret(id: string, secretHash: string): Promise<boolean> {
+    return (await this.#count("UPDATE devices SET secret_hash = $1, credential_status = 'active' WHERE id = $2 AND credential_status <> 'none'", [secretHash, id])) > 0;
+  }
+
+  async listCredentials(): Promise<DeviceCredential[]> {
+    return (await this.#rows("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status <> 'none' ORDER BY id")).map(toCredential);
+  }
+
+  async markSeen(msgId: string, deviceId: string, receivedAt: number): Promise<boolean> {
+    return (await this.#count("INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [msgId, deviceId, receivedAt])) > 0;
+  }
+
+  async applyState(s: StateMessage, at: number): Promise<void> {
+    const online = s.status === "online";
+    await this.#db.query(
+      `INSERT INTO devices (id, created_at, online, online_since, last_seen, agent_version, firmware_version, model, region, app_id, labels)
+       VALUES ($1, $2, $3, CASE WHEN $3 THEN $2::bigint END, $2, $4, $5, $6, $7, $8, $9::jsonb)
+       ON CONFLICT (id) DO UPDATE SET online = excluded.online,
+         online_since = CASE WHEN excluded.online THEN coalesce(CASE WHEN devices.online THEN devices.online_since END, excluded.last_seen) END,
+         last_seen = excluded.last_seen, agent_version = excluded.agent_version, firmware_version = excluded.firmware_version,
+         model = excluded.model, region = excluded.region, app_id = excluded.app_id, labels = excluded.labels`,
+      [s.device_id, at, online, s.agent_version, s.firmware_version, s.model, s.region, s.app_id, j(s.labels)],
+    );
+  }
+
+  async applyTelemetry(t: TelemetryMessage, at: number, historyLimit: number): Promise<void> {
+    // one round trip: upsert the device, append the point, trim the history. The statements share one
+    // snapshot, so the trim does not see the new point and keeps historyLimit - 1 older ones.
+    await this.#db.query(
+      `WITH d AS (
+         INSERT INTO devices (id, created_at, telemetry, last_seen) VALUES ($1, $2, $3::jsonb, $2)
+         ON CONFLICT (id) DO UPDATE SET telemetry = excluded.telemetry, last_seen = excluded.last_seen),
+       h AS (INSERT INTO telemetry_history (device_id, ts, body) VALUES ($1, $4, $3::jsonb))
+       DELETE FROM telemetry_history WHERE device_id = $1 AND ts < (
+         SELECT ts FROM telemetry_history WHERE device_id = $1 ORDER BY ts DESC OFFSET $5 LIMIT 1)`,
+      [t.device_id, at, j(t), t.ts, Math.max(0, historyLimit - 2)],
+    );
+  }
+
+  async applyDiagnosis(d: DiagnosisMessage, at: number): Promise<void> {
+    await this.#db.query(
+      `WITH x AS (INSERT INTO diagnoses (id, device_id, ts, fault, summary, command_id, body) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT DO NOTHING)
+       INSERT INTO devices (id, created_at, fault, fault_summary, last_diagnosis_at, last_seen) VALUES ($2, $8, $4, $5, $3, $8)
+       ON CONFLICT (id) DO UPDATE SET fault = excluded.fault, fault_summary = excluded.fault_summary, last_diagnosis_at = excluded.last_diagnosis_at, last_seen = excluded.last_seen`,
+      [d.diagnosis_id, d.device_id, d.ts, d.verdict.fault, d.verdict.summary, d.command_id, j(d), at],
+    );
+  }
+
+  async getDevice(id: string): Promise<DeviceRecord | null> {
+    const [r] = await this.#rows("SELECT * FROM devices WHERE id = $1", [id]);
+    return r ? toDevice(r) : null;
+  }
+
+  async listDevices(f: DeviceFilter = {}): Promise<DeviceRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => `$${args.push(v)}`;
+    if (f.online !== undefined) where.push(`online = ${arg(f.online)}`);
+    if (f.fault) where.push(`fault = ${arg(f.fault)}`);
+    if (f.search) {
+      const p = arg(`%${f.search.replace(/[\\%_]/g, "\\$&")}%`);
+      where.push(`(id ILIKE ${p} OR model ILIKE ${p} OR region ILIKE ${p})`);
+    }
+    if (f.label) where.push(`labels ->> ${arg(f.label.key)} = ${arg(f.label.value)}`);
+    const sql = `SELECT * FROM devices ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id LIMIT ${arg(f.limit ?? 1000)} OFFSET ${arg(f.offset ?? 0)}`;
+    return (await this.#rows(sql, args)).map(toDevice);
+  }
+
+  async countDevices(f: { online?: boolean } = {}): Promise<number> {
+    const [r] = f.online === undefined ? await this.#rows("SELECT count(*) AS n FROM devices") : await this.#rows("SELECT count(*) AS n FROM devices WHERE online = $1", [f.online]);
+    return Number(r?.n ?? 0);
+  }
+
+  async history(id: string, since: number, limit: number): Promise<HistoryPoint[]> {
+    const rows = await this.#rows("SELECT ts, body FROM telemetry_history WHERE device_id = $1 AND ts >= $2 ORDER BY ts DESC LIMIT $3", [id, since, limit]);
+    return rows.reverse().map((r) => ({ ts: Number(r.ts), telemetry: r.body as TelemetryMessage }));
+  }
+
+  async diagnoses(id: string, limit: number): Promise<DiagnosisRecord[]> {
+    const rows = await this.#rows("SELECT * FROM diagnoses WHERE device_id = $1 ORDER BY ts DESC LIMIT $2", [id, limit]);
+    return rows.map((r) => ({ id: r.id as string, deviceId: r.device_id as string, ts: Number(r.ts), fault: r.fault as DiagnosisRecord["fault"], summary: r.summary as string, commandId: (r.command_id as string | null) ?? null, message: r.body as DiagnosisMessage }));
+  }
+
+  async findOpenTicket(fingerprint: string, deviceId: string): Promise<TicketRecord | null> {
+    const [r] = await this.#rows("SELECT * FROM tickets WHERE fingerprint = $1 AND device_id = $2 AND status IN ('pending', 'open', 'acknowledged')", [fingerprint, deviceId]);
+    return r ? toTicket(r) : null;
+  }
+
+  async findLatestTicket(fingerprint: string, deviceId: string): Promise<TicketRecord | null> {
+    const [r] = await this.#rows("SELECT * FROM tickets WHERE fingerprint = $1 AND device_id = $2 ORDER BY id DESC LIMIT 1", [fingerprint, deviceId]);
+    return r ? toTicket(r) : null;
+  }
+
+  /**
+   * Inserts a live ticket. When another replica opened the same device's ticket for this fingerprint a
+   * moment earlier, the unique index turns this insert into one more occurrence on that ticket.
+   */
+  async insertTicket(t: Omit<TicketRecord, "id">): Promise<TicketRecord> {
+    const live = t.status === "pending" || t.status === "open" || t.status === "acknowledged";
+    const [r] = await this.#rows(
+      `INSERT INTO tickets (fingerprint, device_id, fault, family, status, severity, title, opened_at, updated_at, last_seen, occurrences, evidence, incident_id, resolved_at, closed_at, state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16::jsonb)
+       ${live ? `ON CONFLICT (fingerprint, device_id) WHERE status IN ('pending', 'open', 'acknowledged')
+         DO UPDATE SET occurrences = tickets.occurrences + 1, last_seen = excluded.last_seen, updated_at = excluded.updated_at, evidence = excluded.evidence` : ""}
+       RETURNING *`,
+      [t.fingerprint, t.deviceId, t.fault, t.family, t.status, t.severity, t.title, t.openedAt, t.updatedAt, t.lastSeen, t.occurrences, j(t.evidence), t.incidentId ?? null, t.resolvedAt ?? null, t.closedAt ?? null, j(ticketState(t))],
+    );
+    return toTicket(r!);
+  }
+
+  async updateTicket(t: TicketRecord): Promise<void> {
+    await this.#db.query(
+      `UPDATE tickets SET status = $1, severity = $2, title = $3, opened_at = $4, updated_at = $5, last_seen = $6, occurrences = $7, evidence = $8::jsonb,
+         incident_id = $9, resolved_at = $10, closed_at = $11, state = $12::jsonb WHERE id = $13`,
+      [t.status, t.severity, t.title, t.openedAt, t.updatedAt, t.lastSeen, t.occurrences, j(t.evidence), t.incidentId, t.resolvedAt, t.closedAt, j(ticketState(t)), t.id],
+    );
+  }
+
+  async deleteTicket(id: number): Promise<void> {
+    await this.#db.query("DELETE FROM tickets WHERE id = $1", [id]);
+  }
+
+  async getTicket(id: number): Promise<TicketRecord | null> {
+    const [r] = await this.#rows("SELECT * FROM tickets WHERE id = $1", [id]);
+    return r ? toTicket(r) : null;
+  }
+
+  async touchTicket(id: number, at: number, evidence: DiagnosisMessage): Promise<void> {
+    await this.#db.query("UPDATE tickets SET occurrences = occurrences + 1, last_seen = $1, updated_at = $1, evidence = $2::jsonb WHERE id = $3", [at, j(evidence), id]);
+  }
+
+  async listTickets(f: TicketFilter = {}): Promise<TicketRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => `$${args.push(v)}`;
+    const statuses = f.statuses ?? (f.status ? [f.status] : []);
+    if (statuses.length) where.push(`status = ANY(${arg(statuses)}::text[])`);
+    if (f.incidentId !== undefined) where.push(`incident_id = ${arg(f.incidentId)}`);
+    if (f.deviceId) where.push(`device_id = ${arg(f.deviceId)}`);
+    const sql = `SELECT * FROM tickets ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${arg(f.limit ?? 500)}`;
+    return (await this.#rows(sql, args)).map(toTicket);
+  }
+
+  /** Inserts a live incident; a concurrent replica's live incident with the same key is returned instead. */
+  async insertIncident(i: Omit<IncidentRecord, "id">): Promise<IncidentRecord> {
+    // the id first, so the row is complete (body included) the moment another replica can see it
+    const [seq] = await this.#rows("SELECT nextval(pg_get_serial_sequence('incidents', 'id')) AS id");
+    const rec = { ...i, id: Number(seq!.id) } as IncidentRecord;
+    const [r] = await this.#rows(
+      `INSERT INTO incidents (id, key, status, severity, opened_at, updated_at, resolved_at, closed_at, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+       ON CONFLICT (key) WHERE status IN ('open', 'acknowledged') DO UPDATE SET updated_at = incidents.updated_at
+       RETURNING body`,
+      [rec.id, i.key, i.status, i.severity, i.openedAt, i.updatedAt, i.resolvedAt, i.closedAt, j(rec)],
+    );
+    return r!.body as IncidentRecord;
+  }
+
+  async updateIncident(i: IncidentRecord): Promise<void> {
+    await this.#db.query("UPDATE incidents SET key = $1, status = $2, severity = $3, opened_at = $4, updated_at = $5, resolved_at = $6, closed_at = $7, body = $8::jsonb WHERE id = $9", [
+      i.key, i.status, i.severity, i.openedAt, i.updatedAt, i.resolvedAt, i.closedAt, j(i), i.id,
+    ]);
+  }
+
+  async getIncident(id: number): Promise<IncidentRecord | null> {
+    const [r] = await this.#rows("SELECT body FROM incidents WHERE id = $1", [id]);
+    return r ? (r.body as IncidentRecord) : null;
+  }
+
+  async listIncidents(f: IncidentFilter = {}): Promise<IncidentRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => `$${args.push(v)}`;
+    if (f.statuses?.length) where.push(`status = ANY(${arg(f.statuses)}::text[])`);
+    if (f.key !== undefined) where.push(`key = ${arg(f.key)}`);
+    const sql = `SELECT body FROM incidents ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${arg(f.limit ?? 500)}`;
+    return (await this.#rows(sql, args)).map((r) => r.body as IncidentRecord);
+  }
+
+  async putSilence(x: SilenceRecord): Promise<void> {
+    await this.#db.query(
+      `INSERT INTO silences (id, starts_at, ends_at, created_at, body) VALUES ($1, $2, $3, $4, $5::jsonb)
+       ON CONFLICT (id) DO UPDATE SET starts_at = excluded.starts_at, ends_at = excluded.ends_at, body = excluded.body`,
+      [x.id, x.startsAt, x.endsAt, x.createdAt, j(x)],
+    );
+  }
+
+  async getSilence(id: string): Promise<SilenceRecord | null> {
+    const [r] = await this.#rows("SELECT body FROM silences WHERE id = $1", [id]);
+    return r ? (r.body as SilenceRecord) : null;
+  }
+
+  async listSilences(): Promise<SilenceRecord[]> {
+    return (await this.#rows("SELECT body FROM silences ORDER BY starts_at DESC")).map((r) => r.body as SilenceRecord);
+  }
+
+  async addAudit(e: AuditEntry): Promise<void> {
+    await this.#db.query("INSERT INTO audit (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5::jsonb)", [e.at, e.actor, e.action, e.subject, j(e.detail)]);
+  }
+
+  async listAudit(subject?: string, limit = 500): Promise<AuditEntry[]> {
+    const rows = subject === undefined
+      ? await this.#rows("SELECT * FROM audit ORDER BY id DESC LIMIT $1", [limit])
+      : await this.#rows("SELECT * FROM audit WHERE subject = $1 ORDER BY id DESC LIMIT $2", [subject, limit]);
+    return rows.map((r) => ({ id: Number(r.id), at: Number(r.at), actor: r.actor as string, action: r.action as string, subject: r.subject as string, detail: (r.detail as Record<string, unknown>) ?? {} }));
+  }
+
+  async addDeadLetter(d: DeadLetter): Promise<void> {
+    await this.#db.query("INSERT INTO dead_letters (at, target, attempts, error, body) VALUES ($1, $2, $3, $4, $5::jsonb)", [d.at, d.target, d.attempts, d.error, j(d.body ?? null)]);
+  }
+
+  async listDeadLetters(limit = 500): Promise<DeadLetter[]> {
+    const rows = await this.#rows("SELECT * FROM dead_letters ORDER BY id DESC LIMIT $1", [limit]);
+    return rows.map((r) => ({ id: Number(r.id), at: Number(r.at), target: r.target as string, attempts: Number(r.attempts), error: r.error as string, body: r.body }));
+  }
+
+  async purge(c: { closedBefore: number; historyBefore: number; seenBefore: number }): Promise<{ tickets: number; incidents: number; history: number; seen: number }> {
+    return {
+      tickets: await this.#count("DELETE FROM tickets WHERE status = 'closed' AND coalesce(closed_at, updated_at) < $1", [c.closedBefore]),
+      incidents: await this.#count("DELETE FROM incidents WHERE status = 'closed' AND coalesce(closed_at, updated_at) < $1", [c.closedBefore]),
+      history: await this.#count("DELETE FROM telemetry_history WHERE ts < $1", [c.historyBefore]),
+      seen: await this.#count("DELETE FROM seen_messages WHERE received_at < $1", [c.seenBefore]),
+    };
+  }
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:[redacted]@");
+}

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PostgresStore } from "../../broker/store/postgres/store.ts";
+import type { TicketRecord } from "../../broker/store/types.ts";
+import { diagnosisMessage, stateMessage, telemetryMessage } from "../../sim/fleet/messages.ts";
+import { seededRandom } from "../../sim/fleet/provision.ts";
+import { requireService, runToken } from "./services.ts";
+
+// trust auth on the CI machine; PGUSER overrides (the role is postgres or root depending on the image)
+const URL = `postgres://${process.env.PGUSER ?? "postgres"}@127.0.0.1:5432/test`;
+const available = await requireService("PostgreSQL", "127.0.0.1", 5432);
+
+describe.runIf(available)("PostgreSQL store", () => {
+  const schema = `t_${runToken()}`;
+  const store = new PostgresStore({ url: URL, schema });
+  const facts = (id: string) => ({ id, model: "speaker-mini", region: "eu-west", firmware: "fw-1", appId: "app-1" });
+
+  beforeAll(async () => {
+    await store.open();
+  });
+  afterAll(async () => {
+    await store.dropSchema();
+    await store.close();
+  });
+
+  function ticket(deviceId: string, at: number): Omit<TicketRecord, "id"> {
+    const d = diagnosisMessage(facts(deviceId), "cloud_outage", at);
+    return {
+      fingerprint: "cloud_outage:server", deviceId, fault: "cloud_outage", family: "server", status: "open", severity: "P1", title: "cloud outage",
+      openedAt: at, updatedAt: at, lastSeen: at, occurrences: 1, evidence: d, incidentId: null, resolvedAt: null, closedAt: null, component: null,
+      firstSeen: at, suppressedBy: null, healthySince: null, verifiedAt: null, reopenCount: 0, regression: null, transitions: [], flapping: false,
+      labels: { region: "eu-west" }, content: null, acknowledgedAt: null,
+    };
+  }
+
+  it("migrates idempotently: a second replica opening the same schema finds it ready", async () => {
+    const other = new PostgresStore({ url: URL, schema });
+    await other.open();
+    await other.close();
+  });
+
+  it("keeps credentials and refuses a message id seen before (QoS 1 redelivery)", async () => {
+    await store.addCredential({ id: "dev-1", secretHash: "scrypt$x", status: "active", createdAt: 1_700_000_000_000, labels: { site: "a" } });
+    expect(await store.getCredential("dev-1")).toEqual({ id: "dev-1", secretHash: "scrypt$x", status: "active", createdAt: 1_700_000_000_000, labels: { site: "a" } });
+    expect(await store.setCredentialStatus("dev-1", "revoked")).toBe(true);
+    expect((await store.getCredential("dev-1"))?.status).toBe("revoked");
+    expect(await store.setCredentialStatus("nobody", "revoked")).toBe(false);
+    expect(await store.markSeen("m0000001", "dev-1", 1)).toBe(true);
+    expect(await store.markSeen("m0000001", "dev-1", 2)).toBe(false);
+  });
+
+  it("registers state, telemetry with bounded history, and diagnoses", async () => {
+    const now = Date.now();
+    await store.applyState(stateMessage(facts("dev-2"), "online", now, 60), now);
+    for (let i = 0; i < 15; i++) await store.applyTelemetry(telemetryMessage(facts("dev-2"), i, now + i, seededRandom(i)), now + i, 10);
+    await store.applyDiagnosis(diagnosisMessage(facts("dev-2"), "cloud_outage", now), now);
+    const dev = await store.getDevice("dev-2");
+    expect(dev).toMatchObject({ online: true, onlineSince: now, model: "speaker-mini", fault: "cloud_outage", labels: { fleet: "sim" } });
+    expect(dev?.telemetry?.seq).toBe(14);
+    const h = await store.history("dev-2", 0, 100);
+    expect(h).toHaveLength(10);
+    expect(h.at(-1)?.telemetry.seq).toBe(14);
+    expect((await store.listDevices({ fault: "cloud_outage" })).map((d) => d.id)).toEqual(["dev-2"]);
+    expect((await store.listDevices({ search: "DEV-2" })).map((d) => d.id)).toEqual(["dev-2"]);
+    expect(await store.countDevices({ online: true })).toBe(1);
+    expect((await store.diagnoses("dev-2", 5))[0]?.fault).toBe("cloud_outage");
+    await store.applyState(stateMessage(facts("dev-2"), "offline", now + 100, 60), now + 100);
+    expect(await store.getDevice("dev-2")).toMatchObject({ online: false, onlineSince: null });
+  });
+
+  it("opens one live ticket per device and fingerprint even when two replicas insert at once", async () => {
+    const at = Date.now();
+    const [a, b] = await Promise.all([store.insertTicket(ticket("dev-3", at)), store.insertTicket(ticket("dev-3", at + 1))]);
+    expect(a.id).toBe(b.id);
+    const live = await store.listTickets({ deviceId: "dev-3", statuses: ["open"] });
+    expect(live).toHaveLength(1);
+    expect(live[0]!.occurrences).toBe(2);
+    expect(live[0]!.labels).toEqual({ region: "eu-west" });
+    // a resolved ticket frees the slot: the next fault opens a new one
+    await store.updateTicket({ ...live[0]!, status: "resolved", resolvedAt: at + 5 });
+    const again = await store.insertTicket(ticket("dev-3", at + 10));
+    expect(again.id).not.toBe(a.id);
+    expect((await store.findLatestTicket("cloud_outage:server", "dev-3"))?.id).toBe(again.id);
+  });
+
+  it("keeps one live incident per key when replicas race to open it", async () => {
+    const at = Date.now();
+    const incident = {
+      key: "cloud_outage:server", fingerprint: "cloud_outage:server", fault: "cloud_outage" as const, family: "server", side: "cloud", groupLabels: {},
+      status: "open" as const, severity: "P0" as const, title: "AI service outage", openedAt: at, updatedAt: at, notifiedAt: null, acknowledgedAt: null,
+      acknowledgedBy: null, resolvedAt: null, resolvedBy: null, closedAt: null, assignee: null, comments: [], deviceIds: [], peakDevices: 0, peakShare: 0,
+      escalations: [], reopenCount: 0, flapping: false, regression: null, postmortem: null, respondBy: null, resolveBy: null,
+    };
+    const got = await Promise.all(Array.from({ length: 5 }, () => store.insertIncident(incident)));
+    expect(new Set(got.map((i) => i.id)).size).toBe(1);
+    expect(await store.listIncidents({ statuses: ["open"], key: "cloud_outage:server" })).toHaveLength(1);
+    expect((await store.getIncident(got[0]!.id))?.severity).toBe("P0");
+  });
+
+  it("reports an unreachable database in one sentence that names the setting", async () => {
+    const bad = new PostgresStore({ url: "postgres://nobody:secret@127.0.0.1:1/test" });
+    await expect(bad.open()).rejects.toThrow(/^the PostgreSQL store at postgres:\/\/nobody:\[redacted\]@127\.0\.0\.1:1\/test cannot be opened .*check store\.url/);
+  });
+});

@@ -1,0 +1,97 @@
+import mqtt from "mqtt";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { fleetConfig } from "../../broker/config/load.ts";
+import type { IngestPipeline } from "../../broker/ingest/pipeline.ts";
+import { redisBackends, redisOptions } from "../../broker/mqtt/cluster.ts";
+import { EmbeddedBroker } from "../../broker/mqtt/embedded.ts";
+import { Refusals } from "../../broker/mqtt/refusals.ts";
+import type { FleetStore } from "../../broker/store/types.ts";
+import { topicFor } from "../../shared/index.ts";
+import { requireService, runToken } from "./services.ts";
+
+const REDIS = "redis://127.0.0.1:6379/0";
+const available = await requireService("Redis", "127.0.0.1", 6379);
+
+describe("redis backend options", () => {
+  it("reads host, port, password and database from the URL, and refuses other schemes with a hint", () => {
+    expect(redisOptions("redis://:s3cret@10.0.0.5:6380/2")).toEqual({ host: "10.0.0.5", port: 6380, db: 2, password: "s3cret" });
+    expect(() => redisOptions("http://x")).toThrow(/use redis:\/\/host:6379/);
+  });
+});
+
+describe.runIf(available)("embedded broker on several processes through Redis", () => {
+  const token = runToken();
+  let cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.reverse()) await c();
+    cleanup = [];
+  });
+
+  /**
+   * One broker node with the product's hooks, sharing Redis with the others. Anonymous devices and a
+   * no-op ingest keep this test about the bus and the sessions, not about authentication.
+   */
+  async function node(): Promise<EmbeddedBroker> {
+    const log = pino({ level: "silent" });
+    const cfg = fleetConfig({ mqtt: { host: "127.0.0.1", port: 0, allow_anonymous: true } }).mqtt;
+    const backends = redisBackends(REDIS);
+    const broker = new EmbeddedBroker(
+      cfg,
+      {
+        store: { getCredential: async () => null } as unknown as FleetStore,
+        ingest: { handle: async () => "accepted" } as unknown as IngestPipeline,
+        refusals: new Refusals(log),
+        allowAnonymous: true,
+        maxPayloadBytes: cfg.max_payload_bytes,
+        maxTopicLevels: cfg.max_topic_levels,
+        publishRate: cfg.publish_rate,
+        connectRatePerMinute: cfg.connect_rate.per_minute_per_address,
+      },
+      log,
+      backends,
+    );
+    await broker.start();
+    cleanup.push(async () => {
+      await broker.stop();
+      await backends.close();
+    });
+    return broker;
+  }
+
+  async function deviceOn(broker: EmbeddedBroker, id: string, clean: boolean): Promise<mqtt.MqttClient> {
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.tcp}`, { clientId: id, clean, protocolVersion: 4, reconnectPeriod: 0 });
+    cleanup.push(() => c.endAsync(true));
+    return c;
+  }
+
+  it("delivers a command published through one broker to a device connected to the other", async () => {
+    const a = await node();
+    const b = await node();
+    const id = `rc-${token}-1`;
+    const dev = await deviceOn(a, id, true);
+    await dev.subscribeAsync(topicFor("command", id), { qos: 1 });
+    const got = new Promise<string>((r) => dev.on("message", (_t, p) => r(p.toString())));
+    await b.publish(topicFor("command", id), Buffer.from('{"n":1}'));
+    expect(await got).toBe('{"n":1}');
+  });
+
+  it("queues a command for an offline device and delivers it when it reconnects to the other broker", async () => {
+    const a = await node();
+    const b = await node();
+    const id = `rc-${token}-2`;
+    const first = await deviceOn(a, id, false);
+    await first.subscribeAsync(topicFor("command", id), { qos: 1 });
+    await first.endAsync();
+    // the session (subscription + offline queue) lives in Redis, not in broker a's memory
+    await a.publish(topicFor("command", id), Buffer.from('{"n":2}'));
+    const again = mqtt.connect(`mqtt://127.0.0.1:${b.ports.tcp}`, { clientId: id, clean: false, protocolVersion: 4, reconnectPeriod: 0 });
+    cleanup.push(() => again.endAsync(true));
+    const got = await new Promise<string>((r) => again.on("message", (_t, p) => r(p.toString())));
+    expect(got).toBe('{"n":2}');
+    // leave nothing behind in Redis for this id
+    await again.endAsync();
+    const wipe = await deviceOn(b, id, true);
+    await wipe.endAsync();
+  });
+});
