@@ -25,6 +25,20 @@ function summarise(d: DiagnosisMessage): AiSummary {
 }
 
 /**
+ * Whether the network can carry a conversation is measured against the AI service itself: with no
+ * targets configured, the network sampler probes the adapter's endpoint (wss → https, ws → http).
+ */
+export function aiTargets(config: AgentConfig): { name: string; url: string; tls: "verify" }[] {
+  const raw = config.cloud.adapter === "realtime" ? config.cloud.realtime.url : config.cloud.http.text_url;
+  try {
+    const u = new URL(raw.replace(/^ws/, "http"));
+    return [{ name: "ai_service", url: `${u.protocol}//${u.host}/`, tls: "verify" }];
+  } catch {
+    return [];
+  }
+}
+
+/**
  * Wires samplers, the diagnosis service and the transport into an Agent. The samplers run on their
  * own schedules; the diagnosis uses their latest results when fresh enough, so a scheduled diagnosis
  * does not capture audio twice.
@@ -33,7 +47,11 @@ export function composeAgent(config: AgentConfig, transport: Transport, log: Log
   const source = createSystemSource(opts.procRoot ?? "/");
   // disk free is measured where the spool lives unless the config names another path
   const diskPath = config.samplers.system.disk_path === "/var/lib/edge-agent/spool" ? config.spool.dir : config.samplers.system.disk_path;
-  const samplersCfg = { ...config.samplers, system: { ...config.samplers.system, disk_path: diskPath } };
+  const samplersCfg = {
+    ...config.samplers,
+    system: { ...config.samplers.system, disk_path: diskPath },
+    network: { ...config.samplers.network, targets: config.samplers.network.targets.length ? config.samplers.network.targets : aiTargets(config) },
+  };
   const { runner } = createSamplers(samplersCfg, source, log);
   let ai: AiSummary | null = null;
 
