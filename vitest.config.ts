@@ -9,6 +9,7 @@ export default defineConfig({
     pool: "forks",
     // 2 cores: more workers only add contention for the loopback servers the tests start
     maxWorkers: 2,
-    reporters: ["default"],
+    // the reliability/security summary table (issue #10) first, so vitest's own summary stays the last lines printed
+    reporters: ["./tests/summary/reporter.ts", "default"],
   },
 });

@@ -34,6 +34,9 @@ export function redact<T>(value: T, knownSecrets: readonly string[] = []): T {
   return walk(value, 0) as T;
 }
 
+/** `token=…`, `password: …`, `api_key=…` inside free text; the value ends at whitespace, `&`, a quote or `,;)\\`. */
+const INLINE_SECRET = /\b((?:access_|refresh_)?token|secret|pass(?:word|wd)?|api[_-]?key|apikey|credential)(\s*[=:]\s*)(?!\[redacted\])[^\s&"',;)\\]+/gi;
+
 /** Masks known secret values and `Bearer …`/`key=…` forms inside free text such as logs and error messages. */
 export function maskString(s: string, knownSecrets: readonly string[] = []): string {
   let out = s;
@@ -41,5 +44,8 @@ export function maskString(s: string, knownSecrets: readonly string[] = []): str
   out = out.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`);
   out = out.replace(/([?&](?:api[_-]?key|key|token|access_token|secret|password)=)[^&\s"']+/gi, `$1${REDACTED}`);
   out = out.replace(/(\b(?:sk|pk|rk)-[A-Za-z0-9_-]{8,})/g, REDACTED);
+  // vendor error messages and request dumps also write secrets bare: "(token=abc)", "password: x", "api_key=y"
+  // (issue #10: these reached bundles, command results and the fleet's API untouched)
+  out = out.replace(INLINE_SECRET, `$1$2${REDACTED}`);
   return out;
 }

@@ -38,6 +38,8 @@ export interface CommandUnitOptions {
   actions: CommandActions;
   log: Logger;
   now?: () => number;
+  /** Secret values (MQTT password, API keys) masked in failure messages: an SDK may echo the key it was given. */
+  knownSecrets?: readonly string[];
   /** Commands larger than this are refused (`invalid_args`): no allowlisted command needs more. */
   maxPayloadBytes?: number;
   /** Bounds one command's run; it is aborted and answered `failed` past this. */
@@ -118,7 +120,7 @@ export class CommandUnit {
       const data = await action(args, ctx);
       await this.#respond(id, name, { status: "ok", data: data ?? null, error: null });
     } catch (err) {
-      const message = signal.aborted ? "the command did not finish in time and was aborted" : maskString((err as Error).message ?? String(err));
+      const message = signal.aborted ? "the command did not finish in time and was aborted" : maskString((err as Error).message ?? String(err), this.#o.knownSecrets ?? []);
       this.#o.log.warn({ id, name, err: message }, "command failed");
       await this.#respond(id, name, refusal("failed", message));
     } finally {

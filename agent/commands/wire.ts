@@ -39,6 +39,7 @@ export function wireCommands(w: CommandWiring): CommandUnit {
     send,
     log: w.log.child({ unit: "commands" }),
     handled: new HandledIds(1000, w.handledFile ?? null),
+    knownSecrets: w.knownSecrets,
     ...(w.now ? { now: w.now } : {}),
     actions: standardActions({
       diagnose: (id, checks, signal) => w.agent.runDiagnosis("command", id, { ...(checks ? { checks } : {}), signal }),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ProbeRun } from "../../shared/schemas/probes.ts";
+import { getText } from "./http-get.ts";
 import { clip, emptyRun, errorInfo, ms, transportCode, type ProbeContext } from "./run.ts";
 
 // Statuspage v2 public API: /api/v2/status.json carries the page indicator, /api/v2/components.json the components.
@@ -18,12 +19,13 @@ export async function runStatusPageProbe(baseUrl: string, components: readonly s
   const run = emptyRun("status_page", "statuspage", ctx.wallNow());
   const base = baseUrl.replace(/\/+$/, "");
   try {
+    const headers = { accept: "application/json" };
     const [statusRes, compRes] = await Promise.all([
-      fetch(`${base}/api/v2/status.json`, { signal: ctx.signal, headers: { accept: "application/json" } }),
-      fetch(`${base}/api/v2/components.json`, { signal: ctx.signal, headers: { accept: "application/json" } }).catch(() => null),
+      getText(`${base}/api/v2/status.json`, { signal: ctx.signal, headers }),
+      getText(`${base}/api/v2/components.json`, { signal: ctx.signal, headers }).catch(() => null),
     ]);
     run.first_text_ms = ms(ctx.now() - t0);
-    const statusText = await statusRes.text();
+    const statusText = statusRes.text;
     run.bytes_received += Buffer.byteLength(statusText);
     if (!statusRes.ok) {
       run.error = errorInfo(`http_${statusRes.status}`, `status page answered HTTP ${statusRes.status}`, [], { http_status: statusRes.status });
@@ -40,7 +42,7 @@ export async function runStatusPageProbe(baseUrl: string, components: readonly s
     run.status_indicator = (INDICATORS as readonly string[]).includes(ind) ? (ind as (typeof INDICATORS)[number]) : null;
     run.answer = clip(status.data.status.description ?? ind, 500);
     if (compRes?.ok) {
-      const compText = await compRes.text();
+      const compText = compRes.text;
       run.bytes_received += Buffer.byteLength(compText);
       const comps = ComponentsJson.safeParse(safeJson(compText));
       if (comps.success) {

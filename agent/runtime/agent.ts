@@ -1,4 +1,3 @@
-import cron, { type ScheduledTask } from "node-cron";
 import {
   newMessageId,
   type AiSummary,
@@ -10,6 +9,7 @@ import type { z } from "zod";
 import type { Logger } from "../log.ts";
 import type { Transport } from "../transport/types.ts";
 import { cronForInterval } from "./cadence.ts";
+import { cronJob, type CronJob } from "./local-cron.ts";
 
 export type Samples = TelemetryMessage["samples"];
 type Envelope = "v" | "device_id" | "ts" | "msg_id";
@@ -46,7 +46,7 @@ export interface AgentOptions {
 export class Agent {
   #o: AgentOptions;
   #now: () => number;
-  #tasks = new Map<string, ScheduledTask>();
+  #tasks = new Map<string, CronJob>();
   #seq = 0;
   #abort = new AbortController();
   #diagnosing: Promise<unknown> | null = null;
@@ -69,9 +69,10 @@ export class Agent {
   #schedule(name: string, intervalS: number, fn: () => Promise<unknown>): void {
     const { expr, effectiveS } = cronForInterval(intervalS, this.#o.random);
     if (effectiveS !== intervalS) this.#o.log.warn({ name, intervalS, effectiveS }, "interval rounded to one cron can express");
-    const task = cron.schedule(expr, () => fn().catch((err: Error) => this.#o.log.error({ err, unit: name }, "scheduled run failed")), { name, noOverlap: true });
-    void this.#tasks.get(name)?.destroy();
+    const task = cronJob(expr, () => fn().catch((err: Error) => this.#o.log.error({ err, unit: name }, "scheduled run failed")), { name });
+    this.#tasks.get(name)?.stop();
     this.#tasks.set(name, task);
+    task.start();
   }
 
   /** Changes a cadence at run time (remote set-cadence, config reload); false for a kind this runtime does not schedule. */
@@ -123,7 +124,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.#abort.abort();
-    for (const t of this.#tasks.values()) await t.destroy();
+    for (const t of this.#tasks.values()) t.stop();
     this.#tasks.clear();
     await this.#o.transport.stop();
   }

@@ -1,8 +1,8 @@
-import { createTask } from "node-cron";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import { maskString } from "../../shared/redact.ts";
 import type { SamplerHealth } from "../../shared/schemas/telemetry.ts";
+import { cronJob } from "../runtime/local-cron.ts";
 import type { Sampler } from "./types.ts";
 
 /** The per-sampler counters telemetry carries (shared `SamplerHealth`). */
@@ -60,18 +60,8 @@ const realClock: RunnerClock = {
   random: () => Math.random(),
 };
 
-const quietCron = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
-
-/** node-cron v4 with `noOverlap`: a tick that finds the previous run still busy is skipped and reported. */
-export const cronSchedule: ScheduleFn = (expression, fn, { name, onOverlap }) => {
-  // node-cron's own console logger is silenced: the runner logs overlaps and failures with the sampler's name
-  const task = createTask(expression, () => fn(), { name, noOverlap: true, logger: quietCron });
-  task.on("execution:overlap", () => onOverlap());
-  return {
-    start: () => void task.start(),
-    stop: () => void task.destroy(),
-  };
-};
+/** A cron schedule with `noOverlap`: a tick that finds the previous run still busy is skipped and reported. */
+export const cronSchedule: ScheduleFn = (expression, fn, { name, onOverlap }) => cronJob(expression, fn, { name, onOverlap });
 
 /**
  * Runs samplers on their schedules, isolating each: a throw or a hang past the timeout is counted against

@@ -162,6 +162,8 @@ export class MqttTransport implements Transport {
     const max = this.#o.maxInflight ?? 10;
     const intervalMs = 1000 / (this.#o.publishPerSecond ?? 10);
     while (this.#inflight.size < max) {
+      // a clock stepped back (NTP, a dead RTC) would otherwise hold every report until it caught up (issue #10)
+      if (this.#nextPublishAt - this.#now() > intervalMs) this.#nextPublishAt = this.#now();
       const wait = this.#nextPublishAt - this.#now();
       if (wait > 0) {
         this.#pumpTimer = setTimeout(() => {

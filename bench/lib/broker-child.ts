@@ -21,7 +21,7 @@ const gc = (globalThis as { gc?: () => void }).gc;
 const dir = mkdtempSync(join(tmpdir(), "edge-bench-"));
 let fleet: FleetServer | null = null;
 let aedes: Aedes | null = null;
-let port = 0;
+let port: number;
 
 if (mode === "raw") {
   // the baseline: aedes with its defaults and no hooks, the same listener type

@@ -221,9 +221,10 @@ export const SENDABLE_COMMANDS: readonly CommandName[] = Object.keys(COMMAND_ARG
  * A listener for the embedded broker's `ack` event (a device's PUBACK of a fleet publish): marks command
  * requests delivered. Wire with `broker.aedes.on("ack", commandAckListener(service))`.
  */
-export function commandAckListener(service: CommandService): (packet: { topic?: string; payload?: unknown }) => void {
+export function commandAckListener(service: CommandService): (packet: { topic?: string; payload?: unknown } | undefined) => void {
+  // aedes emits `ack` with no packet when the acknowledged message is no longer in its outgoing store
   return (packet) => {
-    if (typeof packet.topic !== "string" || !packet.topic.endsWith("/cmd/req") || !(packet.payload instanceof Uint8Array)) return;
+    if (typeof packet?.topic !== "string" || !packet.topic.endsWith("/cmd/req") || !(packet.payload instanceof Uint8Array)) return;
     void service.delivered(packet.payload);
   };
 }

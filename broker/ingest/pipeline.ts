@@ -1,7 +1,8 @@
-import { decodeMessage, TOPICS, type Decoded } from "../../shared/index.ts";
+import { decodeMessage, redact, TOPICS, type Decoded } from "../../shared/index.ts";
 import type { FleetEvents } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { Refusals } from "../mqtt/refusals.ts";
+import { oneTransaction } from "../store/tick-batch.ts";
 import type { FleetStore } from "../store/types.ts";
 import type { TicketEngine } from "../tickets/engine.ts";
 
@@ -42,12 +43,18 @@ export class IngestPipeline {
     }
     // the fleet's own command requests travel the same broker; they are not device reports
     if (TOPICS[decoded.kind].from !== "device") return "ignored";
-    return this.#accept(decoded);
+    // the dedup mark, the report and its ticket commit together (SQLite), before the PUBACK; listeners
+    // (live events, command tracking) hear of the report once it is stored
+    const later: (() => void)[] = [];
+    const outcome = await oneTransaction(() => this.#accept(decoded, later));
+    for (const fn of later) fn();
+    return outcome;
   }
 
-  async #accept(d: Exclude<Decoded, { ok: false }>): Promise<IngestOutcome> {
+  async #accept(d: Exclude<Decoded, { ok: false }>, later: (() => void)[]): Promise<IngestOutcome> {
     const at = this.#now();
-    const { store, events } = this.#o;
+    const { store } = this.#o;
+    const emit: FleetEvents["emit"] = (...args) => (later.push(() => this.#o.events.emit(...args)), true);
     // State is last-writer-wins and a Last Will reuses the msg_id fixed at connect time, so it is
     // applied every time; everything else is idempotent by msg_id (QoS 1 redelivery is normal).
     if (d.kind !== "state" && !(await store.markSeen(d.message.msg_id, d.deviceId, at))) {
@@ -57,27 +64,31 @@ export class IngestPipeline {
     switch (d.kind) {
       case "state":
         await store.applyState(d.message, at);
-        events.emit("state", d.message);
+        emit("state", d.message);
         // offline (the Last Will) inhibits this device's cloud tickets; online lifts it
         await this.#o.tickets.onState(d.message);
         break;
       case "telemetry":
         await store.applyTelemetry(d.message, at, this.#o.historyPerDevice);
-        events.emit("telemetry", d.message);
+        emit("telemetry", d.message);
         break;
-      case "diagnosis":
-        await store.applyDiagnosis(d.message, at);
-        events.emit("diagnosis", d.message);
-        await this.#o.tickets.onDiagnosis(d.message, at);
+      case "diagnosis": {
+        // free text from the device (vendor error messages, request dumps, log lines) may carry a token an
+        // older or careless SDK left in: masked once here, before the store, the API and the live events
+        const m = redact(d.message);
+        await store.applyDiagnosis(m, at);
+        emit("diagnosis", m);
+        await this.#o.tickets.onDiagnosis(m, at);
         break;
+      }
       case "progress":
-        events.emit("progress", d.message);
+        emit("progress", d.message);
         break;
       case "response":
-        events.emit("response", d.message);
+        emit("response", redact(d.message));
         break;
       case "bundle":
-        events.emit("bundle", d.message);
+        emit("bundle", d.message);
         break;
       case "command":
         return "ignored";

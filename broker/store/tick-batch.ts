@@ -1,9 +1,27 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { SqliteStore } from "./sqlite/store.ts";
 import type { FleetStore } from "./types.ts";
 
 // methods that only read: they neither open the batch transaction nor wait for its commit
 const READ_ONLY = /^(get|list|find|count|history$|diagnoses$)/;
 const PASS_THROUGH = new Set(["open", "close", "driver", "db", "constructor"]);
+
+/**
+ * Writes made inside `oneTransaction(fn)` do not wait for their own commit: the whole of `fn` (it awaits
+ * only the store, i.e. microtasks) lands in one batch, and `oneTransaction` waits for that commit. The
+ * ingest uses it so a message's dedup mark commits together with its effects (issue #10: a fleet
+ * killed between two commits had marked a report "seen" without storing it, and the redelivery was then
+ * dropped as a duplicate). A module-level constant, not state: each run carries its own record.
+ */
+const scope = new AsyncLocalStorage<{ last: Promise<void> | null }>();
+
+/** Runs `fn` with its store writes grouped into one transaction; resolves after that commit. */
+export async function oneTransaction<T>(fn: () => Promise<T>): Promise<T> {
+  const s: { last: Promise<void> | null } = { last: null };
+  const result = await scope.run(s, fn);
+  if (s.last) await s.last;
+  return result;
+}
 
 /**
  * Groups every store write made during one event-loop turn into one SQLite transaction, committed on
@@ -50,7 +68,10 @@ export function batchPerTick(store: SqliteStore): FleetStore {
       return async (...args: unknown[]) => {
         const done = begin();
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        if (done) await done;
+        const inScope = scope.getStore();
+        if (inScope) {
+          if (done) inScope.last = done;
+        } else if (done) await done;
         return result;
       };
     },

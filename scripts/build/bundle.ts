@@ -73,6 +73,10 @@ export async function bundle(root: string, target: Target, opts: { outFile: stri
     target: `node${opts.nodeMajor}`,
     outfile: opts.outFile,
     minifySyntax: true,
+    // Whitespace and comments go: the program's source stays in the heap as one string for the life of the
+    // process, and a single non-ASCII character in any dependency's comment makes V8 keep all of it
+    // two-byte (issue #9 measured 5.4 MB for a 2.7 MB bundle). Identifiers stay, so stacks keep names.
+    minifyWhitespace: true,
     legalComments: "none",
     logLevel: "silent",
     // version.ts reads package.json unless this global is set; the executable carries no package.json.

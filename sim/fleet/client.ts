@@ -1,5 +1,5 @@
 import { connect as netConnect, type Socket } from "node:net";
-import mqttPacket, { type IConnectPacket, type Packet, type Parser } from "mqtt-packet";
+import mqttPacket, { type IConnectPacket, type Packet } from "mqtt-packet";
 
 /** What a virtual device needs to open its session. */
 export interface LiteClientOptions {
@@ -25,7 +25,6 @@ export type LiteConnectResult = { result: "ok" } | { result: "refused"; code: nu
 export class LiteMqttClient {
   #o: LiteClientOptions;
   #socket: Socket | null = null;
-  #parser: Parser | null = null;
   #nextId = 1;
   #pending = new Map<number, (ok: boolean) => void>();
   #onConnack: ((r: LiteConnectResult) => void) | null = null;
@@ -57,7 +56,6 @@ export class LiteMqttClient {
       socket.setNoDelay(true);
       this.#socket = socket;
       const parser = mqttPacket.parser({ protocolVersion: 4 });
-      this.#parser = parser;
       parser.on("packet", (p: Packet) => this.#onPacket(p));
       parser.on("error", (err: Error) => {
         finish({ result: "error", detail: `bad packet from broker: ${err.message}` });
@@ -171,7 +169,6 @@ export class LiteMqttClient {
     for (const done of this.#pending.values()) done(false);
     this.#pending.clear();
     this.#socket = null;
-    this.#parser = null;
     if (was) this.onClose?.();
   }
 }

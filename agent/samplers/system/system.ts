@@ -1,8 +1,8 @@
 import { dirname } from "node:path";
-import * as si from "systeminformation";
 import { z } from "zod";
 import type { SystemSample } from "../../../shared/schemas/samples/system.ts";
 import { listProcesses, matchProcess } from "../proc.ts";
+import { procSysInfo } from "./procinfo.ts";
 import type { Sampler, SystemSource } from "../types.ts";
 
 /** Device-resource thresholds and where the spool lives; every number is configuration. */
@@ -18,7 +18,7 @@ export const SystemConfigSchema = z.object({
 });
 export type SystemConfig = z.infer<typeof SystemConfigSchema>;
 
-/** The part of systeminformation the sampler uses; injectable so tests do not depend on this host. */
+/** The system figures the sampler uses (systeminformation's shape); injectable so tests do not depend on this host. */
 export interface SysInfo {
   currentLoad(): Promise<{ currentLoad: number; avgLoad: number; cpus: unknown[] }>;
   mem(): Promise<{ total: number; available: number }>;
@@ -40,9 +40,9 @@ export class SystemSampler implements Sampler<"system", SystemSample, SystemConf
   #lastPid: number | null = null;
   #restarts = 0;
 
-  constructor(source: SystemSource, info: SysInfo = si as unknown as SysInfo) {
+  constructor(source: SystemSource, info?: SysInfo) {
     this.#source = source;
-    this.#info = info;
+    this.#info = info ?? procSysInfo(source);
   }
 
   init(config: SystemConfig): void {

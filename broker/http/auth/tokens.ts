@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
+import type { SqlQuery } from "../../store/postgres/store.ts";
 import type { Role } from "./roles.ts";
 
 /** An API token as listed: never its secret, never its hash. */
@@ -12,7 +13,7 @@ export interface ApiToken {
   revokedAt: number | null;
 }
 
-/** Where API tokens live; SQLite by default, in the fleet's own database file. */
+/** Where API tokens live: in the fleet's own store (its SQLite file, or its PostgreSQL schema). */
 export interface TokenStore {
   /** Creates a token and returns its secret once; only its hash is kept. */
   create(o: { name: string; role: Role; now?: number }): Promise<{ token: ApiToken; secret: string }>;
@@ -111,8 +112,71 @@ export class SqliteTokenStore implements TokenStore {
   }
 }
 
-/** The token store for a fleet store: its SQLite file when it has one. */
+/**
+ * Tokens in the PostgreSQL store's `api_tokens` table (created by its migrations), so every replica of
+ * a fleet accepts the same tokens.
+ */
+export class PostgresTokenStore implements TokenStore {
+  #db: SqlQuery;
+
+  constructor(db: SqlQuery) {
+    this.#db = db;
+  }
+
+  async create(o: { name: string; role: Role; now?: number }) {
+    const secret = generateToken();
+    return { token: await this.#insert(secret, o.role, o.name, o.now ?? Date.now()), secret };
+  }
+
+  async #insert(secret: string, role: Role, name: string, now: number): Promise<ApiToken> {
+    const id = "tok_" + randomBytes(6).toString("hex");
+    await this.#db.query("INSERT INTO api_tokens (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)", [id, name, role, hashToken(secret), now]);
+    return { id, name, role, createdAt: now, lastUsedAt: null, revokedAt: null };
+  }
+
+  async #byHash(secret: string): Promise<Row | undefined> {
+    return (await this.#db.query("SELECT * FROM api_tokens WHERE hash = $1", [hashToken(secret)])).rows[0] as Row | undefined;
+  }
+
+  async verify(secret: string, now = Date.now()): Promise<ApiToken | null> {
+    const row = await this.#byHash(secret);
+    if (!row || row.revoked_at !== null) return null;
+    if (row.last_used_at === null || now - row.last_used_at > TOUCH_EVERY_MS) {
+      await this.#db.query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", [now, row.id]);
+      row.last_used_at = now;
+    }
+    return toToken(row);
+  }
+
+  async ensure(secret: string, role: Role, name: string, now = Date.now()): Promise<ApiToken> {
+    const row = await this.#byHash(secret);
+    if (row) {
+      if (row.role !== role || row.revoked_at !== null) await this.#db.query("UPDATE api_tokens SET role = $1, revoked_at = NULL WHERE id = $2", [role, row.id]);
+      return toToken({ ...row, role, revoked_at: null });
+    }
+    // two replicas bootstrapping the same admin secret at once: the unique hash keeps one row
+    try {
+      return await this.#insert(secret, role, name, now);
+    } catch (err) {
+      const again = (err as { code?: unknown }).code === "23505" ? await this.#byHash(secret) : undefined;
+      if (!again) throw err;
+      return toToken(again);
+    }
+  }
+
+  async list(): Promise<ApiToken[]> {
+    return ((await this.#db.query("SELECT * FROM api_tokens ORDER BY created_at")).rows as Row[]).map(toToken);
+  }
+
+  async revoke(id: string, now = Date.now()): Promise<boolean> {
+    return (await this.#db.query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL", [now, id])).rowCount > 0;
+  }
+}
+
+/** The token store for a fleet store: its SQLite file, or its PostgreSQL schema. */
 export function tokenStoreFor(store: object): TokenStore {
   if ("db" in store) return new SqliteTokenStore(() => (store as { db: DatabaseSync }).db);
-  throw new Error("API tokens need the sqlite store (the postgres store does not hold them yet); set store.driver to sqlite");
+  const s = store as Partial<SqlQuery> & { driver?: unknown };
+  if (s.driver === "postgres" && typeof s.query === "function") return new PostgresTokenStore(s as SqlQuery);
+  throw new Error("API tokens need the fleet's sqlite or postgres store; this store keeps no tables of its own");
 }

@@ -109,4 +109,31 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: strin
       );
     `,
   },
+  {
+    version: 2,
+    name: "api tokens and remote commands",
+    // the SQLite units create these tables on first use (broker/http/auth/tokens.ts, broker/commands/store.ts);
+    // here they are migrations, because two replicas racing on CREATE TABLE IF NOT EXISTS can fail
+    sql: `
+      CREATE TABLE api_tokens (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        role text NOT NULL,
+        hash text NOT NULL UNIQUE,
+        created_at bigint NOT NULL,
+        last_used_at bigint,
+        revoked_at bigint
+      );
+      CREATE TABLE commands (
+        id text PRIMARY KEY,
+        device_id text NOT NULL,
+        status text NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        body jsonb NOT NULL
+      );
+      CREATE INDEX commands_device ON commands (device_id, created_at);
+      CREATE INDEX commands_status ON commands (status);
+    `,
+  },
 ];

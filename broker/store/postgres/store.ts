@@ -1,5 +1,5 @@
-import pg from "pg";
 import type { DiagnosisMessage, StateMessage, TelemetryMessage } from "../../../shared/index.ts";
+import type { Logger } from "../../log.ts";
 import type {
   AuditEntry,
   DeadLetter,
@@ -16,22 +16,30 @@ import type {
   TicketRecord,
 } from "../types.ts";
 import { PG_MIGRATIONS } from "./migrations.ts";
+import { PgPool, redactUrl, type PgResult } from "./pool.ts";
 import { ticketState, toCredential, toDevice, toTicket, type Row } from "./rows.ts";
+
+export { StoreUnavailableError } from "./pool.ts";
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`; credentials in the URL are never logged. */
   url: string;
-  /** Schema holding the tables (created if missing); one per fleet, or one per test run. */
+  /** Schema holding the tables (created if missing); one per fleet, or one per test run. Absent: the URL's search_path. */
   schema?: string;
   poolSize?: number;
+  /** How long one operation waits for an unreachable database before failing (pool.ts). */
+  retryMs?: number;
+  /** Operations allowed to wait for the database at once. */
+  maxWaiting?: number;
+  connectTimeoutMs?: number;
+  queryTimeoutMs?: number;
+  log?: Logger;
 }
 
-const INT8_OID = 20;
-// epoch milliseconds and ids fit in 2^53; pg returns int8 as a string unless told otherwise
-const types = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? "text")) as pg.CustomTypesConfig["getTypeParser"],
-};
+/** One statement through the store's pool and its retries: for units keeping their own tables (API tokens, commands). */
+export interface SqlQuery {
+  query(sql: string, args?: unknown[]): Promise<PgResult>;
+}
 
 const j = (v: unknown): string => JSON.stringify(v);
 
@@ -39,20 +47,36 @@ const j = (v: unknown): string => JSON.stringify(v);
  * The store for several fleet replicas (external broker mode): PostgreSQL through a `pg` pool. Every
  * write that two replicas may race on is made idempotent by a unique constraint and ON CONFLICT,
  * never by a read followed by a write.
+ *
+ * Message ids (QoS 1 redelivery): `markSeen` only reads; the id is recorded by the report's own write
+ * (applyTelemetry, applyDiagnosis) in the same statement, and that write does nothing when the id is
+ * already there. A fleet that loses the database between the two can therefore never have marked a
+ * report "seen" without storing it (issue #10). The other device kinds (command progress, responses,
+ * bundle chunks) are not recorded: their consumer (broker/commands) is idempotent.
  */
-export class PostgresStore implements FleetStore {
+export class PostgresStore implements FleetStore, SqlQuery {
   readonly driver = "postgres" as const;
   #o: PostgresStoreOptions;
-  #pool: pg.Pool | null = null;
+  #pool: PgPool | null = null;
 
   constructor(o: PostgresStoreOptions) {
     if (o.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(o.schema)) throw new Error(`schema '${o.schema}' must be a lower-case identifier`);
     this.#o = o;
   }
 
-  get #db(): pg.Pool {
+  get #db(): PgPool {
     if (!this.#pool) throw new Error("store is not open");
     return this.#pool;
+  }
+
+  /** False while the database is unreachable (from the first lost connection to the next success). */
+  get available(): boolean {
+    return this.#pool?.available ?? false;
+  }
+
+  /** Runs one statement in the store's schema, with the store's bounded retries. */
+  query(sql: string, args: unknown[] = []): Promise<PgResult> {
+    return this.#db.query(sql, args);
   }
 
   async #rows(sql: string, args: unknown[] = []): Promise<Row[]> {
@@ -60,39 +84,46 @@ export class PostgresStore implements FleetStore {
   }
 
   async #count(sql: string, args: unknown[] = []): Promise<number> {
-    return (await this.#db.query(sql, args)).rowCount ?? 0;
+    return (await this.#db.query(sql, args)).rowCount;
   }
 
   async open(): Promise<void> {
-    const schema = this.#o.schema ?? "public";
-    const pool = new pg.Pool({ connectionString: this.#o.url, max: this.#o.poolSize ?? 10, types, options: `-c search_path=${schema}` });
-    pool.on("error", () => {
-      /* an idle client lost its connection; the pool replaces it on the next query */
+    const o = this.#o;
+    const schema = o.schema;
+    const pool = new PgPool({
+      url: o.url,
+      ...(schema ? { schema } : {}),
+      poolSize: o.poolSize ?? 10,
+      retryMs: o.retryMs ?? 5000,
+      maxWaiting: o.maxWaiting ?? 1000,
+      connectTimeoutMs: o.connectTimeoutMs ?? 5000,
+      queryTimeoutMs: o.queryTimeoutMs ?? 15_000,
+      ...(o.log ? { log: o.log } : {}),
     });
+    pool.start();
     try {
-      const c = await pool.connect();
-      try {
-        // replicas starting together: one migrates, the others wait on the lock (transaction-scoped)
-        await c.query("BEGIN");
-        await c.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`edge-fleet-migrate:${schema}`]);
-        await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        await c.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)");
-        const applied = new Set((await c.query("SELECT version FROM schema_migrations")).rows.map((r: Row) => Number(r.version)));
-        for (const m of PG_MIGRATIONS) {
-          if (applied.has(m.version)) continue;
-          await c.query(m.sql);
-          await c.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [m.version, m.name, Date.now()]);
+      await pool.withClient(async (c) => {
+        try {
+          // replicas starting together: one migrates, the others wait on the lock (transaction-scoped)
+          await c.query("BEGIN");
+          await c.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`edge-fleet-migrate:${schema ?? "(url)"}`]);
+          if (schema) await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+          await c.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)");
+          const applied = new Set((await c.query("SELECT version FROM schema_migrations")).rows.map((r: Row) => Number(r.version)));
+          for (const m of PG_MIGRATIONS) {
+            if (applied.has(m.version)) continue;
+            await c.query(m.sql);
+            await c.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [m.version, m.name, Date.now()]);
+          }
+          await c.query("COMMIT");
+        } catch (err) {
+          await c.query("ROLLBACK").catch(() => undefined);
+          throw err;
         }
-        await c.query("COMMIT");
-      } catch (err) {
-        await c.query("ROLLBACK").catch(() => undefined);
-        throw err;
-      } finally {
-        c.release();
-      }
+      });
     } catch (err) {
       await pool.end();
-      throw new Error(`the PostgreSQL store at ${redact(this.#o.url)} cannot be opened (${(err as Error).message}); check store.url and that the database accepts connections`);
+      throw new Error(`the PostgreSQL store at ${redactUrl(o.url)} cannot be opened (${(err as Error).message}); check store.url and that the database accepts connections`, { cause: err });
     }
     this.#pool = pool;
   }
@@ -105,8 +136,8 @@ export class PostgresStore implements FleetStore {
 
   /** Drops the schema and everything in it (tests; an operator's reset). */
   async dropSchema(): Promise<void> {
-    const schema = this.#o.schema ?? "public";
-    await this.#db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    if (!this.#o.schema) throw new Error("dropSchema needs the store's schema option; it never drops a schema it did not name");
+    await this.#db.query(`DROP SCHEMA IF EXISTS ${this.#o.schema} CASCADE`);
   }
 
   async addCredential(c: DeviceCredential): Promise<void> {
@@ -134,8 +165,9 @@ export class PostgresStore implements FleetStore {
     return (await this.#rows("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status <> 'none' ORDER BY id")).map(toCredential);
   }
 
-  async markSeen(msgId: string, deviceId: string, receivedAt: number): Promise<boolean> {
-    return (await this.#count("INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [msgId, deviceId, receivedAt])) > 0;
+  /** False when the report with this id is already stored; the id itself is recorded by that report's write (class comment). */
+  async markSeen(msgId: string): Promise<boolean> {
+    return (await this.#rows("SELECT 1 FROM seen_messages WHERE msg_id = $1", [msgId])).length === 0;
   }
 
   async applyState(s: StateMessage, at: number): Promise<void> {
@@ -152,25 +184,31 @@ export class PostgresStore implements FleetStore {
   }
 
   async applyTelemetry(t: TelemetryMessage, at: number, historyLimit: number): Promise<void> {
-    // one round trip: upsert the device, append the point, trim the history. The statements share one
-    // snapshot, so the trim does not see the new point and keeps historyLimit - 1 older ones.
+    // one statement, so one atomic commit: record the message id, upsert the device, append the point,
+    // trim the history; all of it only when the id is new (a redelivery changes nothing). The statements
+    // share one snapshot, so the trim does not see the new point and keeps historyLimit - 1 older ones.
     await this.#db.query(
-      `WITH d AS (
-         INSERT INTO devices (id, created_at, telemetry, last_seen) VALUES ($1, $2, $3::jsonb, $2)
+      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($6::text, $1::text, $2::bigint) ON CONFLICT DO NOTHING RETURNING 1),
+       d AS (
+         INSERT INTO devices (id, created_at, telemetry, last_seen) SELECT $1::text, $2::bigint, $3::jsonb, $2::bigint WHERE EXISTS (SELECT 1 FROM s)
          ON CONFLICT (id) DO UPDATE SET telemetry = excluded.telemetry, last_seen = excluded.last_seen),
-       h AS (INSERT INTO telemetry_history (device_id, ts, body) VALUES ($1, $4, $3::jsonb))
-       DELETE FROM telemetry_history WHERE device_id = $1 AND ts < (
-         SELECT ts FROM telemetry_history WHERE device_id = $1 ORDER BY ts DESC OFFSET $5 LIMIT 1)`,
-      [t.device_id, at, j(t), t.ts, Math.max(0, historyLimit - 2)],
+       h AS (INSERT INTO telemetry_history (device_id, ts, body) SELECT $1::text, $4::bigint, $3::jsonb WHERE EXISTS (SELECT 1 FROM s))
+       DELETE FROM telemetry_history WHERE EXISTS (SELECT 1 FROM s) AND device_id = $1::text AND ts < (
+         SELECT ts FROM telemetry_history WHERE device_id = $1::text ORDER BY ts DESC OFFSET $5 LIMIT 1)`,
+      [t.device_id, at, j(t), t.ts, Math.max(0, historyLimit - 2), t.msg_id],
     );
   }
 
   async applyDiagnosis(d: DiagnosisMessage, at: number): Promise<void> {
+    // as applyTelemetry: the message id, the diagnosis and the device's fault commit together, once
     await this.#db.query(
-      `WITH x AS (INSERT INTO diagnoses (id, device_id, ts, fault, summary, command_id, body) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT DO NOTHING)
-       INSERT INTO devices (id, created_at, fault, fault_summary, last_diagnosis_at, last_seen) VALUES ($2, $8, $4, $5, $3, $8)
+      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($9::text, $2::text, $8::bigint) ON CONFLICT DO NOTHING RETURNING 1),
+       x AS (INSERT INTO diagnoses (id, device_id, ts, fault, summary, command_id, body)
+         SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::text, $7::jsonb WHERE EXISTS (SELECT 1 FROM s) ON CONFLICT DO NOTHING)
+       INSERT INTO devices (id, created_at, fault, fault_summary, last_diagnosis_at, last_seen)
+       SELECT $2::text, $8::bigint, $4::text, $5::text, $3::bigint, $8::bigint WHERE EXISTS (SELECT 1 FROM s)
        ON CONFLICT (id) DO UPDATE SET fault = excluded.fault, fault_summary = excluded.fault_summary, last_diagnosis_at = excluded.last_diagnosis_at, last_seen = excluded.last_seen`,
-      [d.diagnosis_id, d.device_id, d.ts, d.verdict.fault, d.verdict.summary, d.command_id, j(d), at],
+      [d.diagnosis_id, d.device_id, d.ts, d.verdict.fault, d.verdict.summary, d.command_id, j(d), at, d.msg_id],
     );
   }
 
@@ -349,8 +387,4 @@ export class PostgresStore implements FleetStore {
       seen: await this.#count("DELETE FROM seen_messages WHERE received_at < $1", [c.seenBefore]),
     };
   }
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:[redacted]@");
 }
