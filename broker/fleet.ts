@@ -8,7 +8,7 @@ import { IngestPipeline } from "./ingest/pipeline.ts";
 import type { Logger } from "./log.ts";
 import { EmbeddedBroker } from "./mqtt/embedded.ts";
 import { ExternalBroker } from "./mqtt/external.ts";
-import type { BrokerBackends } from "./mqtt/cluster.ts";
+import { redisBackends, type BrokerBackends } from "./mqtt/cluster.ts";
 import { Refusals } from "./mqtt/refusals.ts";
 import { createStore } from "./store/index.ts";
 import type { FleetStore } from "./store/types.ts";
@@ -21,8 +21,7 @@ import { encodeMessage, newMessageId, SCHEMA_VERSION, topicFor } from "../shared
 import { CredentialWatch } from "./auth/credential-watch.ts";
 import { generateSecret, hashSecret } from "./auth/secrets.ts";
 import { systemScheduler, type Scheduler } from "./tickets/scheduler.ts";
-import { CommandService, MemoryCommandStore, SqliteCommandStore, commandAckListener } from "./commands/index.ts";
-import { SqliteStore } from "./store/sqlite/store.ts";
+import { CommandService, commandAckListener, commandStoreFor } from "./commands/index.ts";
 
 export interface FleetOptions {
   config: FleetConfig;
@@ -64,12 +63,15 @@ export class FleetServer {
   #app: FastifyInstance | null = null;
   #ready = false;
   #backends: BrokerBackends | null;
+  /** What EmbeddedBroker spreads into aedes at its start(); filled there from mqtt.cluster (no I/O in the constructor). */
+  #brokerBackends: { mq?: unknown; persistence?: unknown };
+  #ownBackends = false;
   httpPort = 0;
 
   constructor(o: FleetOptions) {
     this.config = o.config;
     this.#log = o.log;
-    this.store = o.store ?? createStore(o.config.store);
+    this.store = o.store ?? createStore(o.config.store, o.log.child({ unit: "store" }));
     this.refusals = new Refusals(o.log.child({ unit: "refusals" }));
     this.scheduler = o.scheduler ?? systemScheduler(o.now);
     this.notifier = new WebhookNotifier({ config: o.config.notify, store: this.store, scheduler: this.scheduler, log: o.log.child({ unit: "notify" }) });
@@ -95,6 +97,8 @@ export class FleetServer {
       ...(o.now ? { now: o.now } : {}),
     });
     const m = o.config.mqtt;
+    this.#backends = o.mqttBackends ?? null;
+    this.#brokerBackends = o.mqttBackends ? { mq: o.mqttBackends.mq, persistence: o.mqttBackends.persistence } : {};
     this.broker = new EmbeddedBroker(
       m,
       {
@@ -110,18 +114,16 @@ export class FleetServer {
         ...(o.now ? { now: o.now } : {}),
       },
       o.log.child({ unit: "mqtt" }),
-      o.mqttBackends ?? {},
+      this.#brokerBackends,
     );
-    this.#backends = o.mqttBackends ?? null;
     this.external =
       m.mode === "external" && m.external ? new ExternalBroker({ config: m.external, ingest: this.ingest, log: o.log.child({ unit: "mqtt-external" }) }) : null;
     if (m.mode === "external" && !m.external) throw new Error("mqtt.mode is external but mqtt.external is missing; set mqtt.external.url to the broker to consume from");
-    const store = this.store;
     this.commands = new CommandService({
       publish: (topic, payload, qos) => this.mqtt.publish(topic, payload, qos),
       events: this.events,
-      // commands live in the fleet's SQLite file; the PostgreSQL deployment keeps them in memory per replica
-      store: store instanceof SqliteStore ? new SqliteCommandStore(() => store.db) : new MemoryCommandStore(),
+      // commands live in the fleet's own store (SQLite file or PostgreSQL schema), so replicas share them
+      store: commandStoreFor(this.store),
       log: o.log.child({ unit: "commands" }),
       ...(o.now ? { now: o.now } : {}),
     });
@@ -172,7 +174,15 @@ export class FleetServer {
     await this.store.open();
     try {
       if (this.external) await this.external.start();
-      else await this.broker.start();
+      else {
+        if (this.config.mqtt.cluster && !this.#backends) {
+          // Redis connections open here, not in the constructor; the broker reads the object at its start
+          this.#backends = redisBackends(this.config.mqtt.cluster.redis_url);
+          this.#ownBackends = true;
+          Object.assign(this.#brokerBackends, { mq: this.#backends.mq, persistence: this.#backends.persistence });
+        }
+        await this.broker.start();
+      }
       if (!this.external) {
         // a PUBACK from the device for a cmd/req publish marks the command delivered
         const onAck = commandAckListener(this.commands);
@@ -205,6 +215,13 @@ export class FleetServer {
     await this.external?.stop();
     await this.broker.stop();
     await this.#backends?.close();
+    if (this.#ownBackends) {
+      // made from the config: a later start() connects afresh
+      this.#backends = null;
+      this.#ownBackends = false;
+      delete this.#brokerBackends.mq;
+      delete this.#brokerBackends.persistence;
+    }
     await this.store.close();
   }
 }

@@ -12,6 +12,7 @@ import pino from "pino";
 import { fleetConfig } from "../../broker/config/load.ts";
 import type { FleetConfigInput } from "../../broker/config/schema.ts";
 import { FleetServer } from "../../broker/fleet.ts";
+import { batchStats } from "../../broker/store/tick-batch.ts";
 import { provisionFleet } from "../../sim/fleet/provision.ts";
 
 const [mode = "fleet", cfgJson = "{}"] = process.argv.slice(2);
@@ -62,7 +63,7 @@ process.on("message", async (m: { id: number; cmd: string; arg?: unknown }) => {
       case "stats": {
         if (m.arg === "gc") for (let i = 0; i < 3; i++) gc?.();
         const mem = process.memoryUsage();
-        reply({ mem, cpu: process.cpuUsage(), at: Date.now(), connected: Object.keys(clients()).length, ingest: fleet?.ingest.stats ?? null });
+        reply({ mem, cpu: process.cpuUsage(), at: Date.now(), connected: Object.keys(clients()).length, ingest: fleet?.ingest.stats ?? null, batches: fleet ? batchStats(fleet.store) : null });
         break;
       }
       case "provision": {

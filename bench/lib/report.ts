@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 
 /** One measured figure; `ratio` is value / baseline when the benchmark has one. */
 export interface Figure {
@@ -37,7 +37,8 @@ const verdict = (p: boolean | null | undefined) => (p === undefined || p === nul
 
 /** The one-line machine description every table starts with. */
 export function machine(): string {
-  return `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, ${new Date().toISOString()}`;
+  // the load average tells a reader whether other work shared the cores: latency figures move with it
+  return `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(" / ")} (1/5/15 min), ${new Date().toISOString()}`;
 }
 
 /** A markdown table of every figure of the given results, then each benchmark's title, baseline and notes. */

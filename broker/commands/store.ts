@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import type { SqlQuery } from "../store/postgres/store.ts";
 import type { CommandRecord, CommandStore } from "./types.ts";
 
 const UNFINISHED = new Set(["queued", "delivered", "progress"]);
@@ -81,4 +82,54 @@ export class SqliteCommandStore implements CommandStore {
     const rows = this.#db().prepare("SELECT body FROM commands WHERE status IN ('queued', 'delivered', 'progress')").all() as { body: string }[];
     return rows.map((r) => JSON.parse(r.body) as CommandRecord);
   }
+}
+
+/**
+ * Command records in the PostgreSQL store's `commands` table (created by its migrations): every replica
+ * sees every command, so a device's answer arriving at one replica completes a command sent by another.
+ */
+export class PostgresCommandStore implements CommandStore {
+  #db: SqlQuery;
+
+  constructor(db: SqlQuery) {
+    this.#db = db;
+  }
+
+  async open(): Promise<void> {}
+
+  async insert(r: CommandRecord): Promise<void> {
+    await this.#db.query("INSERT INTO commands (id, device_id, status, created_at, updated_at, body) VALUES ($1, $2, $3, $4, $5, $6::jsonb)", [
+      r.id, r.deviceId, r.status, r.createdAt, r.updatedAt, JSON.stringify(r),
+    ]);
+  }
+
+  async update(r: CommandRecord): Promise<void> {
+    await this.#db.query("UPDATE commands SET status = $1, updated_at = $2, body = $3::jsonb WHERE id = $4", [r.status, r.updatedAt, JSON.stringify(r), r.id]);
+  }
+
+  async get(id: string): Promise<CommandRecord | null> {
+    const [row] = (await this.#db.query("SELECT body FROM commands WHERE id = $1", [id])).rows;
+    return row ? (row.body as CommandRecord) : null;
+  }
+
+  async list(f: { deviceId?: string; limit?: number } = {}): Promise<CommandRecord[]> {
+    const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
+    const { rows } = f.deviceId
+      ? await this.#db.query("SELECT body FROM commands WHERE device_id = $1 ORDER BY created_at DESC LIMIT $2", [f.deviceId, limit])
+      : await this.#db.query("SELECT body FROM commands ORDER BY created_at DESC LIMIT $1", [limit]);
+    return rows.map((r) => r.body as CommandRecord);
+  }
+
+  async unfinished(): Promise<CommandRecord[]> {
+    const { rows } = await this.#db.query("SELECT body FROM commands WHERE status IN ('queued', 'delivered', 'progress')");
+    return rows.map((r) => r.body as CommandRecord);
+  }
+}
+
+/** The command store for a fleet store: its SQLite file, its PostgreSQL schema, or memory for anything else. */
+export function commandStoreFor(store: object): CommandStore {
+  if ("db" in store) return new SqliteCommandStore(() => (store as { db: DatabaseSync }).db);
+  const s = store as Partial<SqlQuery> & { driver?: unknown };
+  if (s.driver === "postgres" && typeof s.query === "function") return new PostgresCommandStore(s as SqlQuery);
+  return new MemoryCommandStore();
 }

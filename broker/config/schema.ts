@@ -129,6 +129,17 @@ export const FleetConfigSchema = z
             ca_file: z.string().optional(),
           })
           .optional(),
+        /**
+         * Embedded broker on several processes or hosts (issue #9): aedes shares its message bus
+         * (mqemitter-redis) and sessions (aedes-persistence-redis) through Redis, so a command published by
+         * one process reaches a device connected to another. Give each fleet its own Redis database.
+         */
+        cluster: z
+          .object({
+            redis_url: z.string().regex(/^redis:\/\//, "must be a redis:// URL, e.g. redis://127.0.0.1:6379/0"),
+          })
+          .strict()
+          .optional(),
         max_payload_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(128 * 1024),
         max_topic_levels: z.number().int().min(4).max(100).default(8),
         publish_rate: z.object({ per_second: z.number().positive().default(20), burst: z.number().int().positive().default(60) }).prefault({}),
@@ -155,7 +166,24 @@ export const FleetConfigSchema = z
     store: z
       .discriminatedUnion("driver", [
         z.object({ driver: z.literal("sqlite"), path: z.string().min(1).default(".data/fleet.db") }),
-        z.object({ driver: z.literal("postgres"), url: z.string().min(1) }),
+        z.object({
+          driver: z.literal("postgres"),
+          /** postgres://user[:password]@host:5432/db; the password is never logged. */
+          url: z.string().min(1),
+          /** Schema holding the fleet's tables, created if missing; absent: the URL's search_path (public). */
+          schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier (letters, digits, underscore)").optional(),
+          pool_size: z.number().int().min(1).max(200).default(10),
+          /**
+           * While the database is unreachable, one operation retries this long before failing. The ingest
+           * answers a device only after storing, so a failed write leaves the report in the device's spool.
+           */
+          retry_ms: z.number().int().min(0).max(600_000).default(5000),
+          /** Operations waiting for an unreachable database at once; past it they fail at once (bounded memory). */
+          max_waiting: z.number().int().min(1).max(100_000).default(1000),
+          connect_timeout_ms: z.number().int().min(100).max(120_000).default(5000),
+          /** A statement unanswered this long is abandoned and its connection dropped (a black-holed network). */
+          query_timeout_ms: z.number().int().min(100).max(600_000).default(15_000),
+        }).strict(),
       ])
       .default({ driver: "sqlite", path: ".data/fleet.db" }),
     registry: z

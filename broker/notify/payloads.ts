@@ -31,7 +31,7 @@ export function pagerDutyPayload(n: IncidentNotification, routingKey: string, ba
         incident_id: i.id,
         fingerprint: i.fingerprint,
         devices: i.deviceIds.slice(0, 100),
-        device_count: i.deviceIds.length,
+        device_count: i.deviceCount ?? i.deviceIds.length,
         regression: i.regression,
         flapping: i.flapping,
         respond_by: i.respondBy ? new Date(i.respondBy).toISOString() : null,

@@ -32,13 +32,17 @@ export async function oneTransaction<T>(fn: () => Promise<T>): Promise<T> {
  */
 export function batchPerTick(store: SqliteStore): FleetStore {
   let commit: Promise<void> | null = null;
+  // transactions committed and writes they held (bench/ingest.ts reports the mean batch)
+  const stats = { commits: 0, writes: 0 };
 
   const begin = (): Promise<void> | null => {
+    stats.writes++;
     if (commit) return commit;
     const db = store.db;
     // a transaction someone else opened on this connection (migrations, a unit's own): join it as is
     if (db.isTransaction) return null;
     db.exec("BEGIN");
+    stats.commits++;
     commit = new Promise<void>((resolve, reject) =>
       setImmediate(() => {
         commit = null;
@@ -58,22 +62,38 @@ export function batchPerTick(store: SqliteStore): FleetStore {
     return commit;
   };
 
+  // one wrapper per method, made on first use: the ingest calls several per message
+  const wrapped = new Map<string, unknown>();
+  const wrap = (target: SqliteStore, prop: string, value: unknown): unknown => {
+    if (typeof value !== "function") return value;
+    const fn = value as (...a: unknown[]) => Promise<unknown>;
+    if (PASS_THROUGH.has(prop) || READ_ONLY.test(prop)) return fn.bind(target);
+    return async (...args: unknown[]) => {
+      const done = begin();
+      const result = await fn.apply(target, args);
+      const inScope = scope.getStore();
+      if (inScope) {
+        if (done) inScope.last = done;
+      } else if (done) await done;
+      return result;
+    };
+  };
+
   return new Proxy(store, {
     get(target, prop) {
+      if (prop === "batchStats") return stats;
       // the target as receiver: getters such as SqliteStore.db read private fields, which a Proxy receiver lacks
       const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof prop !== "string" || typeof value !== "function" || PASS_THROUGH.has(prop) || READ_ONLY.test(prop)) {
-        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      }
-      return async (...args: unknown[]) => {
-        const done = begin();
-        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        const inScope = scope.getStore();
-        if (inScope) {
-          if (done) inScope.last = done;
-        } else if (done) await done;
-        return result;
-      };
+      if (typeof value !== "function") return value;
+      if (typeof prop !== "string") return (value as (...a: unknown[]) => unknown).bind(target);
+      let w = wrapped.get(prop);
+      if (w === undefined) wrapped.set(prop, (w = wrap(target, prop, value)));
+      return w;
     },
   }) as unknown as FleetStore;
+}
+
+/** Transactions committed by a `batchPerTick` store and the writes they held; null for any other store. */
+export function batchStats(store: FleetStore): { commits: number; writes: number } | null {
+  return ((store as unknown as { batchStats?: { commits: number; writes: number } }).batchStats) ?? null;
 }

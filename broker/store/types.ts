@@ -154,8 +154,17 @@ export interface IncidentRecord {
   closedAt: number | null;
   assignee: string | null;
   comments: Comment[];
-  /** Device ids ever linked, and the peak count of devices affected at once. */
+  /**
+   * Device ids ever linked: on a record read from the store, the first INCIDENT_DEVICE_SAMPLE by id
+   * (a 10,000-device incident does not carry 10,000 ids on every read; `listIncidentDevices` pages
+   * through all of them). The store keeps membership in its own table, never in the incident's row.
+   */
   deviceIds: string[];
+  /** How many devices were ever linked (filled by the store on every read). */
+  deviceCount?: number;
+  /** Devices affected now: live, unsuppressed member tickets (filled by the store on every read). */
+  activeDevices?: number;
+  /** The peak count of devices affected at once. */
   peakDevices: number;
   /** Share of the online fleet at the peak, 0..1. */
   peakShare: number;
@@ -204,9 +213,33 @@ export interface TicketFilter {
   status?: TicketRecord["status"];
   statuses?: TicketRecord["status"][];
   deviceId?: string;
-  incidentId?: number;
+  fault?: FaultClass;
+  /** null = tickets linked to no incident. */
+  incidentId?: number | null;
+  /** Opened (for a pending ticket: first seen) at or before this time. */
+  openedBefore?: number;
+  /** Turned healthy within (after, before]: the recovering tickets whose hold-down ended since the last pass. */
+  healthySince?: { after?: number; before: number };
+  flapping?: boolean;
+  /** Resolved within (after, before]. */
+  resolvedWithin?: { after?: number; before: number };
   limit?: number;
 }
+
+/** How many devices an incident's member tickets stand for, kept by the store as tickets change (O(1) to read). */
+export interface IncidentMembers {
+  /** Member tickets still live (pending, open, acknowledged). */
+  live: number;
+  /** Live and not suppressed: the devices affected now, the blast radius. */
+  active: number;
+  /** Active and flapping. */
+  flapping: number;
+  /** Devices ever linked while active. */
+  devices: number;
+}
+
+/** How many device ids a stored incident record carries in `deviceIds`. */
+export const INCIDENT_DEVICE_SAMPLE = 100;
 
 export interface IncidentFilter {
   statuses?: IncidentStatus[];
@@ -253,9 +286,16 @@ export interface FleetStore {
   listTickets(filter?: TicketFilter): Promise<TicketRecord[]>;
 
   insertIncident(i: Omit<IncidentRecord, "id">): Promise<IncidentRecord>;
+  /** Writes the incident's own fields; membership (deviceIds, counts) is derived from its tickets and not written. */
   updateIncident(i: IncidentRecord): Promise<void>;
   getIncident(id: number): Promise<IncidentRecord | null>;
   listIncidents(filter?: IncidentFilter): Promise<IncidentRecord[]>;
+  /** The member counts of an incident, maintained as its tickets change (one row read, whatever the incident's size). */
+  countIncidentMembers(id: number): Promise<IncidentMembers>;
+  /** Device ids ever linked to an incident, ordered by id. */
+  listIncidentDevices(id: number, page?: { limit?: number; offset?: number }): Promise<string[]>;
+  /** Sets the severity of an incident's live member tickets in one statement (when the incident's rises). */
+  setMemberSeverity(incidentId: number, severity: Severity): Promise<void>;
 
   putSilence(s: SilenceRecord): Promise<void>;
   getSilence(id: string): Promise<SilenceRecord | null>;
@@ -267,6 +307,7 @@ export interface FleetStore {
   addDeadLetter(d: DeadLetter): Promise<void>;
   listDeadLetters(limit?: number): Promise<DeadLetter[]>;
 
+  /** `{ online: true }` reads a counter the store keeps as devices change state (the blast radius asks on every diagnosis). */
   countDevices(filter?: { online?: boolean }): Promise<number>;
   /** Retention: drops closed tickets/incidents, telemetry history and message ids older than the cut-offs. */
   purge(cutoffs: { closedBefore: number; historyBefore: number; seenBefore: number }): Promise<{ tickets: number; incidents: number; history: number; seen: number }>;

@@ -39,6 +39,8 @@ export class TicketEngine {
   #scheduler: Scheduler;
   #requestVerification: TicketEngineOptions["requestVerification"];
   #verificationAsked = new Set<number>();
+  /** The periodic pass's last cut-offs: each pass looks only at what became due since (issue #9). */
+  #passed: { holdDown: number; resolved: number; silences: string } | null = null;
   #chain: Promise<unknown> = Promise.resolve();
   #cancel: (() => void) | null = null;
 
@@ -205,8 +207,7 @@ export class TicketEngine {
     if (t.incidentId === null) return;
     const inc = await store.getIncident(t.incidentId);
     if (!inc || (inc.status !== "open" && inc.status !== "acknowledged")) return;
-    const left = await store.listTickets({ incidentId: inc.id, statuses: [...LIVE], limit: 1 });
-    if (left.length === 0) await this.incidents.resolve(inc, by, by === "auto" ? "every device recovered and passed verification" : null);
+    if ((await store.countIncidentMembers(inc.id)).live === 0) await this.incidents.resolve(inc, by, by === "auto" ? "every device recovered and passed verification" : null);
     else await this.incidents.refresh(inc);
   }
 
@@ -236,37 +237,55 @@ export class TicketEngine {
     }
   }
 
+  /**
+   * The periodic pass. Each step selects only what is due (issue #9: at 10,000 open tickets a pass that
+   * read every live ticket every 200 ms starved the intake): pending tickets past the pending period,
+   * flapping tickets (their window decays), tickets whose hold-down ended since the last pass, devices
+   * whose network ticket resolved since the last pass (local-network inhibition lifts), and — only when
+   * the set of active silences changed — every device with a live ticket.
+   */
   async #evaluate(): Promise<void> {
     const { store, cfg, events } = this.ctx;
     const at = this.ctx.now();
-    for (const t of await store.listTickets({ status: "pending", limit: 100_000 })) {
+    const last = this.#passed;
+    const LIMIT = 100_000;
+    for (const t of await store.listTickets({ status: "pending", openedBefore: at - cfg.pending_ms, limit: LIMIT })) {
       if (at - t.firstSeen < cfg.pending_ms) continue;
       const opened: TicketRecord = { ...t, status: "open", openedAt: at, updatedAt: at };
       await store.updateTicket(opened);
       await this.incidents.attach(opened);
       events.emit("ticket", { action: "opened", ticket: opened });
     }
-    const devices = new Set<string>();
-    for (const t of await store.listTickets({ statuses: ["open", "acknowledged"], limit: 100_000 })) {
-      const before = t.flapping;
+    for (const t of await store.listTickets({ statuses: ["open", "acknowledged"], flapping: true, limit: LIMIT })) {
       t.transitions = t.transitions.filter((x) => at - x <= cfg.flap_window_ms);
       t.flapping = t.transitions.length >= cfg.flap_transitions;
-      if (before !== t.flapping) await store.updateTicket(t);
-      devices.add(t.deviceId);
-      await this.#maybeResolve(t, at);
+      if (!t.flapping) await store.updateTicket(t);
     }
+    // a ticket verified before its hold-down ended resolves now; an unverified one asks once. Later
+    // passes skip it: the verification diagnosis (or any healthy one) resolves it on arrival.
+    const holdDown = at - cfg.hold_down_ms;
+    const due = await store.listTickets({ statuses: ["open", "acknowledged"], healthySince: { before: holdDown, ...(last ? { after: last.holdDown } : {}) }, limit: LIMIT });
+    for (const t of due) await this.#maybeResolve(t, at);
+    const devices = new Set<string>();
+    for (const t of await store.listTickets({ status: "resolved", fault: "network", resolvedWithin: { before: at, ...(last ? { after: last.resolved } : {}) }, limit: LIMIT })) {
+      devices.add(t.deviceId);
+    }
+    const silences = JSON.stringify((await this.silences.active(at)).map((x) => [x.id, x.matchers, x.startsAt, x.endsAt]));
+    if (silences !== last?.silences) {
+      // a silence began, ended or changed (or the fleet just started): every live ticket's suppression may change
+      for (const t of await store.listTickets({ statuses: ["open", "acknowledged"], limit: LIMIT })) devices.add(t.deviceId);
+    }
+    this.#passed = { holdDown, resolved: at, silences };
     for (const id of devices) await this.#recheckDevice(id);
-    for (const inc of await store.listIncidents({ statuses: [...ACTIVE], limit: 100_000 })) {
+    for (const inc of await store.listIncidents({ statuses: [...ACTIVE], limit: LIMIT })) {
       const i = await this.incidents.refresh(inc);
       await this.#slaCheck(i, at);
     }
-    for (const inc of await store.listIncidents({ statuses: ["resolved"], limit: 100_000 })) {
+    for (const inc of await store.listIncidents({ statuses: ["resolved"], limit: LIMIT })) {
       if (inc.resolvedAt !== null && at - inc.resolvedAt > cfg.reopen_window_ms) await this.closeIncident(inc.id, "auto");
     }
-    for (const t of await store.listTickets({ status: "resolved", limit: 100_000 })) {
-      if (t.incidentId === null && t.resolvedAt !== null && at - t.resolvedAt > cfg.reopen_window_ms) {
-        await store.updateTicket({ ...t, status: "closed", closedAt: at, updatedAt: at });
-      }
+    for (const t of await store.listTickets({ status: "resolved", incidentId: null, resolvedWithin: { before: at - cfg.reopen_window_ms - 1 }, limit: LIMIT })) {
+      await store.updateTicket({ ...t, status: "closed", closedAt: at, updatedAt: at });
     }
   }
 

@@ -1,7 +1,7 @@
 import { FAULTS, severityRank, type Severity } from "../../shared/index.ts";
-import type { IncidentRecord, TicketRecord } from "../store/types.ts";
+import { INCIDENT_DEVICE_SAMPLE, type IncidentRecord, type TicketRecord } from "../store/types.ts";
 import type { EngineContext } from "./context.ts";
-import { ACTIVE, LIVE } from "./context.ts";
+import { ACTIVE } from "./context.ts";
 import { groupKeyOf } from "./fingerprint.ts";
 import { postmortemTemplate } from "./postmortem.ts";
 import { severityFor, worse } from "./severity.ts";
@@ -27,8 +27,8 @@ export class Incidents {
       // cannot tell us anything reliable about the cloud
       const device = await store.getDevice(t.deviceId);
       if (device && !device.online) return "device_offline";
-      const local = await store.listTickets({ deviceId: t.deviceId, statuses: ["open", "acknowledged"] });
-      if (local.some((x) => x.fault === "network" && x.id !== t.id && x.healthySince === null)) return "local_network";
+      const local = await store.listTickets({ deviceId: t.deviceId, statuses: ["open", "acknowledged"], fault: "network" });
+      if (local.some((x) => x.id !== t.id && x.healthySince === null)) return "local_network";
     }
     const silence = await silences.matching(t.labels, this.#c.now());
     return silence ? `silence:${silence.id}` : null;
@@ -42,7 +42,7 @@ export class Incidents {
     if (t.suppressedBy || t.incidentId !== null) {
       await store.updateTicket(t);
       const linked = !t.suppressedBy && t.incidentId !== null ? await store.getIncident(t.incidentId) : null;
-      if (linked && (linked.status === "open" || linked.status === "acknowledged")) await this.refresh(linked);
+      if (linked && (linked.status === "open" || linked.status === "acknowledged")) await this.refresh(linked, t);
       return;
     }
     let incident = FAULTS[t.fault].side === "cloud" ? await this.#absorbing(t) : null;
@@ -90,9 +90,11 @@ export class Incidents {
       this.#c.events.emit("incident", { action: "opened", incident });
     }
     t.incidentId = incident.id;
+    // members carry their incident's severity (a rise later sets all of them in one statement)
+    t.severity = incident.severity;
     if (incident.status === "acknowledged" && t.status === "open") t.status = "acknowledged";
     await store.updateTicket(t);
-    await this.refresh(incident);
+    await this.refresh(incident, t);
   }
 
   /** A fleet-wide cloud incident absorbs a device's cloud ticket: linked to it, not duplicated. */
@@ -104,38 +106,41 @@ export class Incidents {
     return wide.find((i) => i.fingerprint === t.fingerprint) ?? wide.sort((a, b) => severityRank(a.severity) - severityRank(b.severity))[0] ?? null;
   }
 
-  /** Recounts an incident's devices, raises its severity with the radius, and notifies when due. */
-  async refresh(incident: IncidentRecord): Promise<IncidentRecord> {
+  /**
+   * Raises an incident's severity with its radius and notifies when due. O(1) whatever the incident's
+   * size (issue #9): the store keeps the member counts as tickets change, so nothing here reads the
+   * members. `joined` is the member ticket that just changed, for what counts cannot carry (regression).
+   */
+  async refresh(incident: IncidentRecord, joined: TicketRecord | null = null): Promise<IncidentRecord> {
     const { store, cfg } = this.#c;
     const at = this.#c.now();
-    const members = await store.listTickets({ incidentId: incident.id, statuses: [...LIVE], limit: 100_000 });
-    const active = members.filter((m) => !m.suppressedBy);
+    const m = await store.countIncidentMembers(incident.id);
+    // the caller's record may predate the member it just linked: a sample still short of devices is read again
+    const cur = { ...incident, deviceCount: m.devices, activeDevices: m.active };
+    if (cur.deviceIds.length < Math.min(m.devices, INCIDENT_DEVICE_SAMPLE)) cur.deviceIds = await store.listIncidentDevices(cur.id, { limit: INCIDENT_DEVICE_SAMPLE });
     const online = await store.countDevices({ online: true });
-    const share = active.length / Math.max(online, active.length, 1);
-    const i = { ...incident };
-    i.deviceIds = [...new Set([...i.deviceIds, ...active.map((m) => m.deviceId)])].sort();
-    i.peakDevices = Math.max(i.peakDevices, active.length);
+    const share = m.active / Math.max(online, m.active, 1);
+    const i = { ...cur };
+    i.peakDevices = Math.max(i.peakDevices, m.active);
     i.peakShare = Math.max(i.peakShare, share);
-    i.flapping = active.length > 0 && active.every((m) => m.flapping);
-    i.regression ??= active.find((m) => m.regression)?.regression ?? null;
-    const sev = worse(i.severity, severityFor(i.fault, active.length, online, cfg.severity, cfg.default_severity));
+    i.flapping = m.active > 0 && m.flapping === m.active;
+    if (joined && !joined.suppressedBy && joined.regression) i.regression ??= joined.regression;
+    const sev = worse(i.severity, severityFor(i.fault, m.active, online, cfg.severity, cfg.default_severity));
     const raised = sev !== i.severity;
     if (raised) {
-      this.#c.log.warn({ incident: i.id, from: i.severity, to: sev, devices: active.length }, "incident severity raised");
+      this.#c.log.warn({ incident: i.id, from: i.severity, to: sev, devices: m.active }, "incident severity raised");
       i.severity = sev;
       Object.assign(i, deadlines(i.openedAt, sev, cfg));
+      await store.setMemberSeverity(i.id, sev);
     }
-    const changed = raised || i.deviceIds.length !== incident.deviceIds.length || i.peakDevices !== incident.peakDevices || i.flapping !== incident.flapping || i.regression !== incident.regression;
-    for (const m of members) {
-      if (m.severity !== i.severity) await store.updateTicket({ ...m, severity: i.severity });
-    }
+    const changed = raised || i.peakDevices !== cur.peakDevices || i.flapping !== cur.flapping || i.regression !== cur.regression;
     if (changed) {
       i.updatedAt = at;
       await store.updateIncident(i);
     }
     if (i.status === "open" || i.status === "acknowledged") {
-      if (i.notifiedAt === null && at - i.openedAt >= cfg.group_wait_ms) await this.notify(i, "trigger", `${active.length} device(s) affected`);
-      else if (raised && i.notifiedAt !== null) await this.notify(i, "trigger", `severity raised to ${sev}: ${active.length} device(s) affected`);
+      if (i.notifiedAt === null && at - i.openedAt >= cfg.group_wait_ms) await this.notify(i, "trigger", `${m.active} device(s) affected`);
+      else if (raised && i.notifiedAt !== null) await this.notify(i, "trigger", `severity raised to ${sev}: ${m.active} device(s) affected`);
     }
     // the periodic pass refreshes every open incident: only a change is news for live views
     if (changed) this.#c.events.emit("incident", { action: raised ? "escalated" : "updated", incident: i });
@@ -145,8 +150,8 @@ export class Incidents {
   /** True when nobody should be told: every member is suppressed or flapping. */
   async muted(i: IncidentRecord): Promise<boolean> {
     if (i.flapping) return true;
-    const members = await this.#c.store.listTickets({ incidentId: i.id, statuses: [...LIVE], limit: 100_000 });
-    return members.length > 0 && members.every((m) => m.suppressedBy !== null);
+    const m = await this.#c.store.countIncidentMembers(i.id);
+    return m.live > 0 && m.active === 0;
   }
 
   /** Sends a notification unless muted; marks the first one. */

@@ -8,6 +8,14 @@
  *   incident = the tickets of many devices with one fingerprint (plus `tickets.group_by` labels): the
  *              unit people act on, notified, SLA-clocked. Severity from the blast radius (share of the
  *              online fleet) and the function hit (shared/faults.ts impact); it only rises while open.
+ *   membership: a ticket belongs to an incident through `incidentId`; the store keeps the incident's
+ *              member counts (live / active / flapping / devices) and its device list in their own
+ *              tables, updated by triggers as tickets change, so one diagnosis costs the same whether the
+ *              incident holds 10 devices or 10,000 (issue #9). A stored incident carries `deviceCount`,
+ *              `activeDevices` and the first 100 `deviceIds`; store.listIncidentDevices(id) pages through all.
+ *              The periodic pass selects only what is due (pending past the pending period, flapping,
+ *              hold-down ended since the last pass, network tickets resolved since then, every live
+ *              ticket only when the active silences change).
  *   suppressedBy on a ticket: `device_offline` / `local_network` (inhibition of cloud tickets) or
  *              `silence:<id>`; a suppressed ticket joins no incident and notifies nobody.
  *   verification: a ticket resolves automatically when its device has been healthy for
@@ -32,8 +40,8 @@
  *     .create({matchers, startsAt, endsAt, comment, createdBy}) → SilenceRecord (throws SilenceError on bad input)
  *     .update(id, patch, actor) / .expire(id, actor) / .remove(id, actor) / .list() / .active(at?)
  *   export: ticketsToCsv(tickets), incidentsToCsv(incidents), exportJson(incidents, tickets, at)
- *   store:  fleet.store.listTickets({status?, statuses?, deviceId?, incidentId?, limit?}), listAudit(subject?),
- *           listDeadLetters()
+ *   store:  fleet.store.listTickets({status?, statuses?, deviceId?, incidentId?, fault?, limit?, …}), listAudit(subject?),
+ *           listDeadLetters(), countIncidentMembers(id), listIncidentDevices(id, {limit?, offset?})
  *
  * Events (fleet.events): `ticket` {action, ticket}, `incident` {action, incident}.
  * Notifications: broker/notify (webhooks: json | pagerduty (Events v2, dedup_key = incident key) | slack).

@@ -16,7 +16,7 @@ export function postmortemTemplate(i: IncidentRecord, audit: readonly AuditEntry
   ].sort((a, b) => a.at - b.at);
   return {
     cause: `TODO: root cause. Fleet view: ${FAULTS[i.fault].title}${i.family ? ` (error family ${i.family})` : ""}${i.regression ? `; possible regression after ${i.regression.kind} ${i.regression.from ?? "?"} → ${i.regression.to ?? "?"}` : ""}.`,
-    impact: `${i.peakDevices} device(s) at the peak (${Math.round(i.peakShare * 100)}% of the online fleet), ${i.deviceIds.length} in total, for ${minutes} min; severity ${i.severity}.`,
+    impact: `${i.peakDevices} device(s) at the peak (${Math.round(i.peakShare * 100)}% of the online fleet), ${i.deviceCount ?? i.deviceIds.length} in total, for ${minutes} min; severity ${i.severity}.`,
     timeline,
     actions: ["TODO: prevention actions (owner, due date)", ...FAULTS[i.fault].actions.map((a) => `Check: ${a}`)],
   };

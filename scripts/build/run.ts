@@ -63,7 +63,7 @@ export async function buildTarget(target: Target, opts: BuildOptions): Promise<A
         log(`bundled ${target.entry} for Node ${major}: ${mb(res.bytes)}`);
       }
       const output = join(opts.outDir, `${target.name}-linux-${arch}`);
-      const { bytes } = makeSea({ bundleFile: b.file, base: base.binary, blobWriter: blobWriterFor(base, opts.cacheDir), workDir: work, output });
+      const { bytes } = makeSea({ bundleFile: b.file, base: base.binary, blobWriter: blobWriterFor(base, opts.cacheDir), workDir: work, output, execArgv: target.execArgv });
       const artifact: Artifact = {
         name: target.name,
         arch,

@@ -12,10 +12,12 @@ export const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
  * with postject. The code cache and snapshot stay off: both are CPU-specific and the blob is written on
  * the build host for another architecture.
  */
-export function makeSea(opts: { bundleFile: string; base: string; blobWriter: readonly string[]; workDir: string; output: string }): { bytes: number } {
+export function makeSea(opts: { bundleFile: string; base: string; blobWriter: readonly string[]; workDir: string; output: string; execArgv?: readonly string[] | undefined }): { bytes: number } {
   const blob = join(opts.workDir, "sea-prep.blob");
   const config = join(opts.workDir, "sea-config.json");
-  writeFileSync(config, JSON.stringify({ main: opts.bundleFile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false }, null, 2));
+  // `execArgv` needs Node ≥ 24.6 to write and to honour; an older base (the armv7l fallback) ignores it.
+  const execArgv = opts.execArgv?.length ? { execArgv: [...opts.execArgv] } : {};
+  writeFileSync(config, JSON.stringify({ main: opts.bundleFile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false, ...execArgv }, null, 2));
   execFileSync(opts.blobWriter[0]!, [...opts.blobWriter.slice(1), "--experimental-sea-config", config], { stdio: ["ignore", "pipe", "pipe"] });
   rmSync(opts.output, { force: true });
   copyFileSync(opts.base, opts.output);

@@ -44,8 +44,28 @@ describe.runIf(available)("PostgreSQL store", () => {
     expect(await store.setCredentialStatus("dev-1", "revoked")).toBe(true);
     expect((await store.getCredential("dev-1"))?.status).toBe("revoked");
     expect(await store.setCredentialStatus("nobody", "revoked")).toBe(false);
-    expect(await store.markSeen("m0000001", "dev-1", 1)).toBe(true);
-    expect(await store.markSeen("m0000001", "dev-1", 2)).toBe(false);
+  });
+
+  it("refuses a message id once its report is stored, and stores a redelivered report only once", async () => {
+    const now = Date.now();
+    const t = telemetryMessage(facts("dev-r"), 1, now, seededRandom(1));
+    // the id is recorded by the report's own write, in the same statement: seen ⇔ stored
+    expect(await store.markSeen(t.msg_id, "dev-r", now)).toBe(true);
+    await store.applyTelemetry(t, now, 10);
+    expect(await store.markSeen(t.msg_id, "dev-r", now + 1)).toBe(false);
+    await store.applyTelemetry(t, now + 1, 10);
+    expect(await store.history("dev-r", 0, 100)).toHaveLength(1);
+    // a report whose write never happened (the database went away in between) is not "seen": its redelivery is stored
+    const lost = telemetryMessage(facts("dev-r"), 2, now + 2, seededRandom(2));
+    expect(await store.markSeen(lost.msg_id, "dev-r", now)).toBe(true);
+    expect(await store.markSeen(lost.msg_id, "dev-r", now + 1)).toBe(true);
+    const d = diagnosisMessage(facts("dev-r"), "none", now);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(true);
+    await store.applyDiagnosis(d, now);
+    await store.applyDiagnosis(d, now + 5);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(false);
+    expect(await store.diagnoses("dev-r", 10)).toHaveLength(1);
+    expect((await store.getDevice("dev-r"))?.lastSeen).toBe(now);
   });
 
   it("registers state, telemetry with bounded history, and diagnoses", async () => {

@@ -6,17 +6,24 @@ import type { IngestPipeline } from "../../broker/ingest/pipeline.ts";
 import { redisBackends, redisOptions } from "../../broker/mqtt/cluster.ts";
 import { EmbeddedBroker } from "../../broker/mqtt/embedded.ts";
 import { Refusals } from "../../broker/mqtt/refusals.ts";
+import type { PostgresStore } from "../../broker/store/postgres/store.ts";
 import type { FleetStore } from "../../broker/store/types.ts";
 import { topicFor } from "../../shared/index.ts";
+import { startTestFleet, waitFor } from "../helpers/fleet.ts";
 import { requireService, runToken } from "./services.ts";
 
 const REDIS = "redis://127.0.0.1:6379/0";
 const available = await requireService("Redis", "127.0.0.1", 6379);
+const PG_URL = `postgres://${process.env.PGUSER ?? "postgres"}@127.0.0.1:5432/test`;
 
 describe("redis backend options", () => {
   it("reads host, port, password and database from the URL, and refuses other schemes with a hint", () => {
     expect(redisOptions("redis://:s3cret@10.0.0.5:6380/2")).toEqual({ host: "10.0.0.5", port: 6380, db: 2, password: "s3cret" });
     expect(() => redisOptions("http://x")).toThrow(/use redis:\/\/host:6379/);
+  });
+
+  it("refuses a fleet config whose mqtt.cluster.redis_url is not a Redis URL, naming the setting", () => {
+    expect(() => fleetConfig({ mqtt: { cluster: { redis_url: "127.0.0.1:6379" } } })).toThrow(/mqtt\.cluster\.redis_url: must be a redis:\/\/ URL/);
   });
 });
 
@@ -94,4 +101,42 @@ describe.runIf(available)("embedded broker on several processes through Redis", 
     const wipe = await deviceOn(b, id, true);
     await wipe.endAsync();
   });
+});
+
+// two fleet processes from configuration alone, the way an operator deploys them: the same Redis for
+// the brokers (mqtt.cluster), the same PostgreSQL for the registry and the commands
+const withPostgres = available && (await requireService("PostgreSQL", "127.0.0.1", 5432));
+
+describe.runIf(withPostgres)("two fleets configured with mqtt.cluster", () => {
+  const fleets: Awaited<ReturnType<typeof startTestFleet>>[] = [];
+  let device: mqtt.MqttClient | undefined;
+  afterEach(async () => {
+    await device?.endAsync(true);
+    device = undefined;
+    await (fleets[0]?.fleet.store as PostgresStore | undefined)?.dropSchema();
+    for (const f of fleets.splice(0).reverse()) await f.stop();
+  });
+
+  it("a device connected to one fleet receives a command sent through the other's command service", async () => {
+    const token = runToken();
+    const config = { mqtt: { cluster: { redis_url: REDIS } }, store: { driver: "postgres" as const, url: PG_URL, schema: `rc_${token}` } };
+    fleets.push(await startTestFleet(config));
+    fleets.push(await startTestFleet(config));
+    const [a, b] = fleets as [Awaited<ReturnType<typeof startTestFleet>>, Awaited<ReturnType<typeof startTestFleet>>];
+    const { id, secret } = await a.provision(`rcf-${token}`);
+    // a persistent session, as the agent keeps (with a clean one aedes-persistence-redis cannot name the acked packet)
+    const opts = { clientId: id, username: id, password: secret, protocolVersion: 4 as const, reconnectPeriod: 0 };
+    device = await mqtt.connectAsync(a.mqttUrl, { ...opts, clean: false });
+    await device.subscribeAsync(topicFor("command", id), { qos: 1 });
+    const got = new Promise<{ id: string; name: string }>((r) => device!.on("message", (_t, p) => r(JSON.parse(p.toString()) as { id: string; name: string })));
+
+    const sent = await b.fleet.commands.send({ deviceId: id, name: "diagnose", issuer: "test" });
+    expect(sent.status).toBe("queued");
+    expect(await got).toMatchObject({ id: sent.id, name: "diagnose" });
+    // the device's PUBACK reaches fleet a; the shared command table lets fleet b see the delivery
+    await waitFor(async () => (await b.fleet.commands.get(sent.id))?.status === "delivered", 10_000, "command delivered as seen from the sending fleet");
+    // leave no session behind in Redis
+    await device.endAsync();
+    device = await mqtt.connectAsync(b.mqttUrl, { ...opts, clean: true });
+  }, 30_000);
 });

@@ -2,6 +2,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { HistoryPoint } from "../../store/types.ts";
 import { h } from "./dom.ts";
+import { networkRtt } from "./health.ts";
 
 /** Latency over time from a device's telemetry history: AI text and voice probes, network RTT (ms). */
 export function latencyChart(history: HistoryPoint[], width: number): HTMLElement {
@@ -15,7 +16,7 @@ export function latencyChart(history: HistoryPoint[], width: number): HTMLElemen
     pts.map((p) => p.ts / 1000),
     pts.map((p) => p.telemetry.ai?.text?.total_ms ?? null),
     pts.map((p) => p.telemetry.ai?.voice?.total_ms ?? null),
-    pts.map((p) => p.telemetry.samples.network?.icmp?.rtt_median_ms ?? null),
+    pts.map((p) => networkRtt(p.telemetry.samples.network)),
   ];
   const opts: uPlot.Options = {
     width: Math.max(280, width),

@@ -136,4 +136,106 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: strin
       CREATE INDEX commands_status ON commands (status);
     `,
   },
+  {
+    version: 3,
+    name: "incident membership kept incrementally (issue #9: the outage storm)",
+    // as SQLite migration 3: membership in its own table, its counts kept by a trigger in the ticket
+    // write's own transaction (replicas racing on one incident serialise on its counts row, never lose
+    // a count), and the columns the periodic pass filters on out of the JSON state
+    sql: `
+      ALTER TABLE tickets ADD COLUMN suppressed_by text;
+      ALTER TABLE tickets ADD COLUMN flapping boolean NOT NULL DEFAULT false;
+      ALTER TABLE tickets ADD COLUMN healthy_since bigint;
+      UPDATE tickets SET suppressed_by = state ->> 'suppressedBy', flapping = coalesce((state ->> 'flapping')::boolean, false),
+        healthy_since = (state ->> 'healthySince')::bigint;
+      CREATE INDEX tickets_device_status ON tickets(device_id, status);
+      CREATE INDEX tickets_incident_status ON tickets(incident_id, status);
+      CREATE INDEX tickets_status_opened ON tickets(status, opened_at);
+      CREATE INDEX tickets_status_resolved ON tickets(status, resolved_at);
+      CREATE INDEX tickets_status_healthy ON tickets(status, healthy_since);
+      CREATE INDEX tickets_flapping ON tickets(flapping) WHERE flapping;
+
+      CREATE TABLE incident_devices (
+        incident_id bigint NOT NULL,
+        device_id text NOT NULL,
+        PRIMARY KEY (incident_id, device_id)
+      );
+      INSERT INTO incident_devices (incident_id, device_id)
+        SELECT i.id, d FROM incidents i, jsonb_array_elements_text(coalesce(i.body -> 'deviceIds', '[]'::jsonb)) d ON CONFLICT DO NOTHING;
+      CREATE TABLE incident_counts (
+        incident_id bigint PRIMARY KEY,
+        live integer NOT NULL DEFAULT 0,
+        active integer NOT NULL DEFAULT 0,
+        flapping integer NOT NULL DEFAULT 0,
+        devices integer NOT NULL DEFAULT 0
+      );
+      INSERT INTO incident_counts (incident_id, live, active, flapping, devices) SELECT i.id,
+        (SELECT count(*) FROM tickets t WHERE t.incident_id = i.id AND t.status IN ('pending', 'open', 'acknowledged')),
+        (SELECT count(*) FROM tickets t WHERE t.incident_id = i.id AND t.status IN ('pending', 'open', 'acknowledged') AND t.suppressed_by IS NULL),
+        (SELECT count(*) FROM tickets t WHERE t.incident_id = i.id AND t.status IN ('pending', 'open', 'acknowledged') AND t.suppressed_by IS NULL AND t.flapping),
+        (SELECT count(*) FROM incident_devices d WHERE d.incident_id = i.id)
+        FROM incidents i;
+      CREATE TABLE fleet_counts (name text PRIMARY KEY, n bigint NOT NULL);
+      INSERT INTO fleet_counts (name, n) VALUES ('online', (SELECT count(*) FROM devices WHERE online));
+
+      CREATE FUNCTION incident_counts_row() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          INSERT INTO incident_counts (incident_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+        ELSE
+          DELETE FROM incident_counts WHERE incident_id = OLD.id;
+          DELETE FROM incident_devices WHERE incident_id = OLD.id;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER incidents_counts_row AFTER INSERT OR DELETE ON incidents FOR EACH ROW EXECUTE FUNCTION incident_counts_row();
+
+      CREATE FUNCTION ticket_membership() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        linked integer;
+      BEGIN
+        IF TG_OP = 'UPDATE' AND OLD.incident_id IS NOT DISTINCT FROM NEW.incident_id AND OLD.status = NEW.status
+          AND OLD.suppressed_by IS NOT DISTINCT FROM NEW.suppressed_by AND OLD.flapping = NEW.flapping THEN
+          RETURN NULL;
+        END IF;
+        IF TG_OP <> 'INSERT' AND OLD.incident_id IS NOT NULL THEN
+          UPDATE incident_counts SET
+            live = live - (OLD.status IN ('pending', 'open', 'acknowledged'))::int,
+            active = active - (OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL)::int,
+            flapping = flapping - (OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL AND OLD.flapping)::int
+            WHERE incident_id = OLD.incident_id;
+        END IF;
+        IF TG_OP <> 'DELETE' AND NEW.incident_id IS NOT NULL THEN
+          UPDATE incident_counts SET
+            live = live + (NEW.status IN ('pending', 'open', 'acknowledged'))::int,
+            active = active + (NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL)::int,
+            flapping = flapping + (NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL AND NEW.flapping)::int
+            WHERE incident_id = NEW.incident_id;
+          IF NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL THEN
+            INSERT INTO incident_devices (incident_id, device_id) VALUES (NEW.incident_id, NEW.device_id) ON CONFLICT DO NOTHING;
+            GET DIAGNOSTICS linked = ROW_COUNT;
+            IF linked > 0 THEN
+              UPDATE incident_counts SET devices = devices + 1 WHERE incident_id = NEW.incident_id;
+            END IF;
+          END IF;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER tickets_membership AFTER INSERT OR DELETE OR UPDATE OF status, incident_id, suppressed_by, flapping ON tickets
+        FOR EACH ROW EXECUTE FUNCTION ticket_membership();
+
+      CREATE FUNCTION fleet_online_count() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        delta integer := 0;
+      BEGIN
+        IF TG_OP <> 'DELETE' AND NEW.online THEN delta := delta + 1; END IF;
+        IF TG_OP <> 'INSERT' AND OLD.online THEN delta := delta - 1; END IF;
+        IF delta <> 0 THEN
+          UPDATE fleet_counts SET n = n + delta WHERE name = 'online';
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER devices_online_count AFTER INSERT OR DELETE OR UPDATE OF online ON devices FOR EACH ROW EXECUTE FUNCTION fleet_online_count();
+    `,
+  },
 ];

@@ -21,6 +21,8 @@ export interface PgPoolOptions {
 /** Thrown when the database cannot be reached within the retry budget; callers treat it as "try later". */
 export class StoreUnavailableError extends Error {
   readonly code = "store_unavailable";
+  /** The HTTP API answers 503 (broker/http/app.ts uses an error's statusCode): try again later. */
+  readonly statusCode = 503;
 }
 
 /** A row as pg returns it (int8 already parsed to a number by the pool's type parser). */
@@ -178,7 +180,9 @@ export class PgPool {
     } catch (err) {
       if (!isConnectionError(err)) throw err;
       broken = err as Error;
-      if (READ.test(sql)) throw new Retry(err);
+      // a read may run twice; so may a statement whose socket write failed (an idle pooled connection
+      // the server or the network had already closed): it never reached the server
+      if (READ.test(sql) || (err as { syscall?: unknown }).syscall === "write") throw new Retry(err);
       this.#lost(err);
       // the statement may or may not have committed: the caller's message is redelivered, and every
       // report write is idempotent by its message id (store.ts), so failing here loses nothing

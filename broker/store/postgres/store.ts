@@ -10,11 +10,14 @@ import type {
   FleetStore,
   HistoryPoint,
   IncidentFilter,
+  IncidentMembers,
   IncidentRecord,
   SilenceRecord,
   TicketFilter,
   TicketRecord,
 } from "../types.ts";
+import { INCIDENT_DEVICE_SAMPLE } from "../types.ts";
+import { incidentBody } from "../membership.ts";
 import { PG_MIGRATIONS } from "./migrations.ts";
 import { PgPool, redactUrl, type PgResult } from "./pool.ts";
 import { ticketState, toCredential, toDevice, toTicket, type Row } from "./rows.ts";
@@ -166,7 +169,7 @@ export class PostgresStore implements FleetStore, SqlQuery {
   }
 
   /** False when the report with this id is already stored; the id itself is recorded by that report's write (class comment). */
-  async markSeen(msgId: string): Promise<boolean> {
+  async markSeen(msgId: string, _deviceId?: string, _receivedAt?: number): Promise<boolean> {
     return (await this.#rows("SELECT 1 FROM seen_messages WHERE msg_id = $1", [msgId])).length === 0;
   }
 
@@ -233,7 +236,12 @@ export class PostgresStore implements FleetStore, SqlQuery {
   }
 
   async countDevices(f: { online?: boolean } = {}): Promise<number> {
-    const [r] = f.online === undefined ? await this.#rows("SELECT count(*) AS n FROM devices") : await this.#rows("SELECT count(*) AS n FROM devices WHERE online = $1", [f.online]);
+    // online: a counter kept by a trigger (migration 3); the blast radius asks for it on every diagnosis
+    const [r] = f.online === undefined
+      ? await this.#rows("SELECT count(*) AS n FROM devices")
+      : f.online
+        ? await this.#rows("SELECT n FROM fleet_counts WHERE name = 'online'")
+        : await this.#rows("SELECT count(*) AS n FROM devices WHERE NOT online");
     return Number(r?.n ?? 0);
   }
 
@@ -264,21 +272,25 @@ export class PostgresStore implements FleetStore, SqlQuery {
   async insertTicket(t: Omit<TicketRecord, "id">): Promise<TicketRecord> {
     const live = t.status === "pending" || t.status === "open" || t.status === "acknowledged";
     const [r] = await this.#rows(
-      `INSERT INTO tickets (fingerprint, device_id, fault, family, status, severity, title, opened_at, updated_at, last_seen, occurrences, evidence, incident_id, resolved_at, closed_at, state)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16::jsonb)
+      `INSERT INTO tickets (fingerprint, device_id, fault, family, status, severity, title, opened_at, updated_at, last_seen, occurrences, evidence, incident_id, resolved_at, closed_at, state,
+         suppressed_by, flapping, healthy_since)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16::jsonb, $17, $18, $19)
        ${live ? `ON CONFLICT (fingerprint, device_id) WHERE status IN ('pending', 'open', 'acknowledged')
          DO UPDATE SET occurrences = tickets.occurrences + 1, last_seen = excluded.last_seen, updated_at = excluded.updated_at, evidence = excluded.evidence` : ""}
        RETURNING *`,
-      [t.fingerprint, t.deviceId, t.fault, t.family, t.status, t.severity, t.title, t.openedAt, t.updatedAt, t.lastSeen, t.occurrences, j(t.evidence), t.incidentId ?? null, t.resolvedAt ?? null, t.closedAt ?? null, j(ticketState(t))],
+      [t.fingerprint, t.deviceId, t.fault, t.family, t.status, t.severity, t.title, t.openedAt, t.updatedAt, t.lastSeen, t.occurrences, j(t.evidence), t.incidentId ?? null, t.resolvedAt ?? null, t.closedAt ?? null, j(ticketState(t)),
+        t.suppressedBy ?? null, t.flapping ?? false, t.healthySince ?? null],
     );
     return toTicket(r!);
   }
 
   async updateTicket(t: TicketRecord): Promise<void> {
+    // the membership trigger (migration 3) keeps the incident's counts in step with these columns
     await this.#db.query(
       `UPDATE tickets SET status = $1, severity = $2, title = $3, opened_at = $4, updated_at = $5, last_seen = $6, occurrences = $7, evidence = $8::jsonb,
-         incident_id = $9, resolved_at = $10, closed_at = $11, state = $12::jsonb WHERE id = $13`,
-      [t.status, t.severity, t.title, t.openedAt, t.updatedAt, t.lastSeen, t.occurrences, j(t.evidence), t.incidentId, t.resolvedAt, t.closedAt, j(ticketState(t)), t.id],
+         incident_id = $9, resolved_at = $10, closed_at = $11, state = $12::jsonb, suppressed_by = $14, flapping = $15, healthy_since = $16 WHERE id = $13`,
+      [t.status, t.severity, t.title, t.openedAt, t.updatedAt, t.lastSeen, t.occurrences, j(t.evidence), t.incidentId, t.resolvedAt, t.closedAt, j(ticketState(t)), t.id,
+        t.suppressedBy ?? null, t.flapping ?? false, t.healthySince ?? null],
     );
   }
 
@@ -301,8 +313,20 @@ export class PostgresStore implements FleetStore, SqlQuery {
     const arg = (v: unknown) => `$${args.push(v)}`;
     const statuses = f.statuses ?? (f.status ? [f.status] : []);
     if (statuses.length) where.push(`status = ANY(${arg(statuses)}::text[])`);
-    if (f.incidentId !== undefined) where.push(`incident_id = ${arg(f.incidentId)}`);
+    if (f.fault) where.push(`fault = ${arg(f.fault)}`);
+    if (f.incidentId === null) where.push("incident_id IS NULL");
+    else if (f.incidentId !== undefined) where.push(`incident_id = ${arg(f.incidentId)}`);
     if (f.deviceId) where.push(`device_id = ${arg(f.deviceId)}`);
+    if (f.openedBefore !== undefined) where.push(`opened_at <= ${arg(f.openedBefore)}`);
+    if (f.healthySince) {
+      where.push(`healthy_since <= ${arg(f.healthySince.before)}`);
+      if (f.healthySince.after !== undefined) where.push(`healthy_since > ${arg(f.healthySince.after)}`);
+    }
+    if (f.flapping !== undefined) where.push(f.flapping ? "flapping" : "NOT flapping");
+    if (f.resolvedWithin) {
+      where.push(`resolved_at <= ${arg(f.resolvedWithin.before)}`);
+      if (f.resolvedWithin.after !== undefined) where.push(`resolved_at > ${arg(f.resolvedWithin.after)}`);
+    }
     const sql = `SELECT * FROM tickets ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${arg(f.limit ?? 500)}`;
     return (await this.#rows(sql, args)).map(toTicket);
   }
@@ -311,25 +335,45 @@ export class PostgresStore implements FleetStore, SqlQuery {
   async insertIncident(i: Omit<IncidentRecord, "id">): Promise<IncidentRecord> {
     // the id first, so the row is complete (body included) the moment another replica can see it
     const [seq] = await this.#rows("SELECT nextval(pg_get_serial_sequence('incidents', 'id')) AS id");
-    const rec = { ...i, id: Number(seq!.id) } as IncidentRecord;
+    const rec = incidentBody({ ...i, id: Number(seq!.id) } as IncidentRecord);
     const [r] = await this.#rows(
       `INSERT INTO incidents (id, key, status, severity, opened_at, updated_at, resolved_at, closed_at, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
        ON CONFLICT (key) WHERE status IN ('open', 'acknowledged') DO UPDATE SET updated_at = incidents.updated_at
        RETURNING body`,
       [rec.id, i.key, i.status, i.severity, i.openedAt, i.updatedAt, i.resolvedAt, i.closedAt, j(rec)],
     );
-    return r!.body as IncidentRecord;
+    return this.#withMembers(r!.body as IncidentRecord);
+  }
+
+  /** A stored body plus what the store derives from the member tickets: counts and the first device ids. */
+  async #withMembers(body: IncidentRecord): Promise<IncidentRecord> {
+    const [m, deviceIds] = await Promise.all([this.countIncidentMembers(body.id), this.listIncidentDevices(body.id, { limit: INCIDENT_DEVICE_SAMPLE })]);
+    return { ...body, deviceIds, deviceCount: m.devices, activeDevices: m.active };
+  }
+
+  async countIncidentMembers(id: number): Promise<IncidentMembers> {
+    const [r] = await this.#rows("SELECT live, active, flapping, devices FROM incident_counts WHERE incident_id = $1", [id]);
+    return { live: Number(r?.live ?? 0), active: Number(r?.active ?? 0), flapping: Number(r?.flapping ?? 0), devices: Number(r?.devices ?? 0) };
+  }
+
+  async listIncidentDevices(id: number, page: { limit?: number; offset?: number } = {}): Promise<string[]> {
+    const rows = await this.#rows("SELECT device_id FROM incident_devices WHERE incident_id = $1 ORDER BY device_id LIMIT $2 OFFSET $3", [id, page.limit ?? 100_000, page.offset ?? 0]);
+    return rows.map((r) => r.device_id as string);
+  }
+
+  async setMemberSeverity(incidentId: number, severity: TicketRecord["severity"]): Promise<void> {
+    await this.#db.query("UPDATE tickets SET severity = $1 WHERE incident_id = $2 AND status IN ('pending', 'open', 'acknowledged') AND severity <> $1", [severity, incidentId]);
   }
 
   async updateIncident(i: IncidentRecord): Promise<void> {
     await this.#db.query("UPDATE incidents SET key = $1, status = $2, severity = $3, opened_at = $4, updated_at = $5, resolved_at = $6, closed_at = $7, body = $8::jsonb WHERE id = $9", [
-      i.key, i.status, i.severity, i.openedAt, i.updatedAt, i.resolvedAt, i.closedAt, j(i), i.id,
+      i.key, i.status, i.severity, i.openedAt, i.updatedAt, i.resolvedAt, i.closedAt, j(incidentBody(i)), i.id,
     ]);
   }
 
   async getIncident(id: number): Promise<IncidentRecord | null> {
     const [r] = await this.#rows("SELECT body FROM incidents WHERE id = $1", [id]);
-    return r ? (r.body as IncidentRecord) : null;
+    return r ? this.#withMembers(r.body as IncidentRecord) : null;
   }
 
   async listIncidents(f: IncidentFilter = {}): Promise<IncidentRecord[]> {
@@ -339,7 +383,7 @@ export class PostgresStore implements FleetStore, SqlQuery {
     if (f.statuses?.length) where.push(`status = ANY(${arg(f.statuses)}::text[])`);
     if (f.key !== undefined) where.push(`key = ${arg(f.key)}`);
     const sql = `SELECT body FROM incidents ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${arg(f.limit ?? 500)}`;
-    return (await this.#rows(sql, args)).map((r) => r.body as IncidentRecord);
+    return Promise.all((await this.#rows(sql, args)).map((r) => this.#withMembers(r.body as IncidentRecord)));
   }
 
   async putSilence(x: SilenceRecord): Promise<void> {

@@ -114,4 +114,111 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 3,
+    name: "incident membership kept incrementally (issue #9: the outage storm)",
+    // At 10,000 devices the engine re-read every member ticket on each diagnosis (O(n²) over a storm).
+    // Membership now lives in its own table and its counts are kept by triggers as tickets change, in the
+    // same transaction, so reading an incident's blast radius is one row whatever its size. The columns
+    // the periodic pass filters on leave the ticket's JSON state, so it selects only what is due.
+    sql: `
+      ALTER TABLE tickets ADD COLUMN suppressed_by TEXT;
+      ALTER TABLE tickets ADD COLUMN flapping INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE tickets ADD COLUMN healthy_since INTEGER;
+      UPDATE tickets SET suppressed_by = json_extract(state, '$.suppressedBy'),
+        flapping = coalesce(json_extract(state, '$.flapping'), 0), healthy_since = json_extract(state, '$.healthySince');
+      CREATE INDEX tickets_device_status ON tickets(device_id, status);
+      CREATE INDEX tickets_incident_status ON tickets(incident_id, status);
+      CREATE INDEX tickets_status_opened ON tickets(status, opened_at);
+      CREATE INDEX tickets_status_resolved ON tickets(status, resolved_at);
+      CREATE INDEX tickets_status_healthy ON tickets(status, healthy_since);
+      CREATE INDEX tickets_flapping ON tickets(flapping) WHERE flapping = 1;
+      CREATE INDEX devices_online ON devices(online);
+
+      CREATE TABLE incident_devices (
+        incident_id INTEGER NOT NULL,
+        device_id TEXT NOT NULL,
+        PRIMARY KEY (incident_id, device_id)
+      ) WITHOUT ROWID;
+      INSERT OR IGNORE INTO incident_devices (incident_id, device_id) SELECT i.id, d.value FROM incidents i, json_each(i.body, '$.deviceIds') d;
+      CREATE TABLE incident_counts (
+        incident_id INTEGER PRIMARY KEY,
+        live INTEGER NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 0,
+        flapping INTEGER NOT NULL DEFAULT 0,
+        devices INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO incident_counts (incident_id, live, active, flapping, devices) SELECT i.id,
+        (SELECT count(*) FROM tickets t WHERE t.incident_id = i.id AND t.status IN ('pending', 'open', 'acknowledged')),
+        (SELECT count(*) FROM tickets t WHERE t.incident_id = i.id AND t.status IN ('pending', 'open', 'acknowledged') AND t.suppressed_by IS NULL),
+        (SELECT count(*) FROM tickets t WHERE t.incident_id = i.id AND t.status IN ('pending', 'open', 'acknowledged') AND t.suppressed_by IS NULL AND t.flapping = 1),
+        (SELECT count(*) FROM incident_devices d WHERE d.incident_id = i.id)
+        FROM incidents i;
+      CREATE TABLE fleet_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+      INSERT INTO fleet_counts (name, n) VALUES ('online', (SELECT count(*) FROM devices WHERE online = 1));
+
+      CREATE TRIGGER incidents_counts_row AFTER INSERT ON incidents BEGIN
+        INSERT OR IGNORE INTO incident_counts (incident_id) VALUES (NEW.id);
+      END;
+      CREATE TRIGGER incidents_counts_gone AFTER DELETE ON incidents BEGIN
+        DELETE FROM incident_counts WHERE incident_id = OLD.id;
+        DELETE FROM incident_devices WHERE incident_id = OLD.id;
+      END;
+      CREATE TRIGGER incident_devices_count AFTER INSERT ON incident_devices BEGIN
+        UPDATE incident_counts SET devices = devices + 1 WHERE incident_id = NEW.incident_id;
+      END;
+      CREATE TRIGGER tickets_member_in AFTER INSERT ON tickets WHEN NEW.incident_id IS NOT NULL BEGIN
+        UPDATE incident_counts SET
+          live = live + (NEW.status IN ('pending', 'open', 'acknowledged')),
+          active = active + (NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL),
+          flapping = flapping + (NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL AND NEW.flapping = 1)
+          WHERE incident_id = NEW.incident_id;
+        INSERT OR IGNORE INTO incident_devices (incident_id, device_id) SELECT NEW.incident_id, NEW.device_id
+          WHERE NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL;
+      END;
+      CREATE TRIGGER tickets_member_out AFTER DELETE ON tickets WHEN OLD.incident_id IS NOT NULL BEGIN
+        UPDATE incident_counts SET
+          live = live - (OLD.status IN ('pending', 'open', 'acknowledged')),
+          active = active - (OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL),
+          flapping = flapping - (OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL AND OLD.flapping = 1)
+          WHERE incident_id = OLD.incident_id;
+      END;
+      CREATE TRIGGER tickets_member_change AFTER UPDATE OF status, incident_id, suppressed_by, flapping ON tickets
+        WHEN OLD.incident_id IS NOT NEW.incident_id OR OLD.status IS NOT NEW.status OR OLD.suppressed_by IS NOT NEW.suppressed_by OR OLD.flapping IS NOT NEW.flapping BEGIN
+        UPDATE incident_counts SET
+          live = live - (OLD.status IN ('pending', 'open', 'acknowledged')),
+          active = active - (OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL),
+          flapping = flapping - (OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL AND OLD.flapping = 1)
+          WHERE incident_id = OLD.incident_id;
+        UPDATE incident_counts SET
+          live = live + (NEW.status IN ('pending', 'open', 'acknowledged')),
+          active = active + (NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL),
+          flapping = flapping + (NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL AND NEW.flapping = 1)
+          WHERE incident_id = NEW.incident_id;
+        INSERT OR IGNORE INTO incident_devices (incident_id, device_id) SELECT NEW.incident_id, NEW.device_id
+          WHERE NEW.incident_id IS NOT NULL AND NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL;
+      END;
+      CREATE TRIGGER devices_online_in AFTER INSERT ON devices WHEN NEW.online = 1 BEGIN
+        UPDATE fleet_counts SET n = n + 1 WHERE name = 'online';
+      END;
+      CREATE TRIGGER devices_online_change AFTER UPDATE OF online ON devices WHEN OLD.online IS NOT NEW.online BEGIN
+        UPDATE fleet_counts SET n = n + NEW.online - OLD.online WHERE name = 'online';
+      END;
+      CREATE TRIGGER devices_online_out AFTER DELETE ON devices WHEN OLD.online = 1 BEGIN
+        UPDATE fleet_counts SET n = n - 1 WHERE name = 'online';
+      END;
+    `,
+  },
+  {
+    version: 4,
+    name: "history count per device",
+    // applyTelemetry trims a device's history in chunks with this count instead of counting its rows
+    // behind an OFFSET on every report (~15 µs per report at 500 points, issue #9); reads stop at the
+    // limit, so what they return is exactly the newest `history_per_device` points (store.ts)
+    sql: `
+      ALTER TABLE devices ADD COLUMN history_count INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE devices ADD COLUMN history_limit INTEGER;
+      UPDATE devices SET history_count = (SELECT count(*) FROM telemetry_history h WHERE h.device_id = devices.id);
+    `,
+  },
 ];

@@ -66,4 +66,47 @@ describe("SQLite store", () => {
     expect(await store.markSeen("new-message-id", "dev-a", now)).toBe(false);
     await store.close();
   });
+
+  it("keeps exactly the newest history points per device, trimming the rest in chunks, a late spooled report included", async () => {
+    const store = new SqliteStore(":memory:");
+    await store.open();
+    const t0 = 1_800_000_000_000;
+    const rows = () => (store.db.prepare("SELECT count(*) AS n FROM telemetry_history WHERE device_id = 'dev-a'").get() as { n: number }).n;
+    let most = 0;
+    for (let i = 0; i < 100; i++) {
+      await store.applyTelemetry(telemetryMsg("dev-a", t0 + i * 60_000, i), t0 + i * 60_000, 20);
+      most = Math.max(most, rows());
+    }
+    // a report from the device's spool, older than everything held: never among the newest 20
+    await store.applyTelemetry(telemetryMsg("dev-a", t0 - 60_000, 999), t0 + 100 * 60_000, 20);
+    await store.applyTelemetry(telemetryMsg("dev-b", t0, 0), t0, 20);
+    expect((await store.history("dev-a", 0, 1000)).map((p) => p.telemetry.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 80 + i));
+    expect((await store.history("dev-a", t0 + 95 * 60_000, 3)).map((p) => p.telemetry.seq)).toEqual([97, 98, 99]);
+    expect(await store.history("dev-b", 0, 1000)).toHaveLength(1);
+    // bounded storage: at most a tenth over the limit before a trim
+    expect(most).toBeLessThanOrEqual(22);
+    expect(most).toBeGreaterThan(20);
+    await store.close();
+  });
+
+  it("keeps trimming history correctly after a retention purge and after an upgrade from a database that held more", async () => {
+    dir = mkdtempSync(join(tmpdir(), "fleet-store-"));
+    const path = join(dir, "fleet.db");
+    const t0 = 1_800_000_000_000;
+    const old = new SqliteStore(path);
+    await old.open();
+    for (let i = 0; i < 30; i++) await old.applyTelemetry(telemetryMsg("dev-a", t0 + i, i), t0 + i, 1000);
+    // as a fleet before the history count existed left it: rows uncounted
+    old.db.exec("UPDATE devices SET history_count = 0, history_limit = NULL; DELETE FROM schema_migrations WHERE version = 4; ALTER TABLE devices DROP COLUMN history_count; ALTER TABLE devices DROP COLUMN history_limit");
+    await old.close();
+
+    const store = new SqliteStore(path);
+    await store.open();
+    await store.applyTelemetry(telemetryMsg("dev-a", t0 + 30, 30), t0 + 30, 10);
+    expect((await store.history("dev-a", 0, 1000)).map((p) => p.telemetry.seq)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    expect(await store.purge({ closedBefore: 0, historyBefore: t0 + 28, seenBefore: 0 })).toMatchObject({ history: 7 });
+    for (let i = 31; i < 40; i++) await store.applyTelemetry(telemetryMsg("dev-a", t0 + i, i), t0 + i, 10);
+    expect((await store.history("dev-a", 0, 1000)).map((p) => p.telemetry.seq)).toEqual([30, 31, 32, 33, 34, 35, 36, 37, 38, 39]);
+    await store.close();
+  });
 });

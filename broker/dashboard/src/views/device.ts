@@ -2,7 +2,7 @@ import type { CommandProgress, CommandResponse, DiagnosisMessage, TelemetryMessa
 import type { DeviceRecord, DiagnosisRecord, HistoryPoint, TicketRecord } from "../../../store/types.ts";
 import { latencyChart } from "../chart.ts";
 import { ago, figures, h, num, table, time } from "../dom.ts";
-import { FAULTS, health } from "../health.ts";
+import { FAULTS, audioLevel, health, networkRtt, statusText } from "../health.ts";
 import { canAct, debounce, type Ctx, type View } from "../view.ts";
 
 interface CommandLite {
@@ -22,20 +22,20 @@ function telemetryFigures(t: TelemetryMessage | null): HTMLElement {
       ["Text answer", num(ai?.text?.total_ms, " ms")],
       ["Voice answer", num(ai?.voice?.total_ms, " ms")],
       ["First audio", num(ai?.voice?.first_audio_ms, " ms")],
-      ["Status page", ai?.status_page?.status_indicator ?? "—"],
+      ["Status page", statusText(ai?.status_page?.status_indicator)],
       ["Measured", ai ? ago(ai.at) : "—"],
     ]),
     card("Network", [
       ["Verdict", net ? `${net.verdict}` : "—"],
-      ["RTT", num(net?.icmp?.rtt_median_ms, " ms", 1)],
-      ["Loss", num(net?.icmp?.loss_pct, " %", 1)],
-      ["Jitter", num(net?.icmp?.jitter_ms, " ms", 1)],
+      ["RTT", num(networkRtt(net), " ms", 1)],
+      ["Loss", num(net?.icmp?.loss_pct ?? net?.targets[0]?.loss_pct, " %", 1)],
+      ["Jitter", num(net?.icmp?.jitter_ms ?? net?.targets[0]?.jitter_ms, " ms", 1)],
       ["MOS", num(net?.voice?.mos, "", 2)],
       ["Wi-Fi", num(net?.interface?.wifi?.signal_dbm, " dBm")],
     ]),
     card("Audio", [
       ["Verdict", audio ? `${audio.verdict}` : "—"],
-      ["Level", num(audio?.signal?.channel_stats[0]?.rms_dbfs, " dBFS", 1)],
+      ["Level", audioLevel(audio?.signal?.channel_stats[0]?.rms_dbfs)],
       ["Xruns", num(audio?.xruns_total)],
       ["Sound server", audio?.inventory?.sound_server ?? "—"],
     ]),
@@ -104,17 +104,24 @@ export async function devicePage(ctx: Ctx, id: string): Promise<View> {
     bundleBtn.disabled = false;
     run.replaceChildren(node);
   };
+  // a fast device's progress (even its verdict) can reach the page before the POST's reply names the
+  // command: events seen while the request is in flight are kept and replayed once the id is known
+  let early: { type: string; data: unknown }[] | null = null;
   const start = async (kind: "diagnose" | "bundle") => {
     runBtn.disabled = true;
     bundleBtn.disabled = true;
     run.replaceChildren(h("p", {}, kind === "diagnose" ? "Asking the device to run diagnostics…" : "Asking the device for a support bundle…"));
+    early = [];
     try {
       const { command } = await ctx.api.post<{ command: CommandLite }>(`/api/devices/${encodeURIComponent(id)}/commands`, { name: kind, ttl_s: 120 });
       const timer = setTimeout(() => finish(h("p", { class: "error" }, "The device did not answer within 2 minutes; check that it is online and try again.")), 125_000);
       pending = { id: command.id, kind, timer };
       run.replaceChildren(h("p", {}, `Command ${command.id} sent; waiting for the device…`), h("progress", { max: 1, "aria-label": "progress" }));
+      for (const e of early.splice(0)) onCommandEvent(e.type, e.data);
     } catch (err) {
       finish(h("p", { class: "error" }, (err as Error).message));
+    } finally {
+      early = null;
     }
   };
   runBtn.addEventListener("click", () => void start("diagnose"));
@@ -148,6 +155,13 @@ export async function devicePage(ctx: Ctx, id: string): Promise<View> {
     }
   };
 
+  function onCommandEvent(type: string, data: unknown): void {
+    const d = data as { device_id?: string; id?: string };
+    if (type === "progress" && pending && d.id === pending.id) onProgress(data as CommandProgress);
+    if (type === "response" && pending && d.id === pending.id) void onResponse(data as CommandResponse);
+    if (type === "diagnosis" && d.device_id === id) onDiagnosis(data as DiagnosisMessage);
+  }
+
   await render();
   const refresh = debounce(() => void render().catch(() => {}), 1000);
   const el = h("section", { class: "device" },
@@ -164,9 +178,8 @@ export async function devicePage(ctx: Ctx, id: string): Promise<View> {
     el,
     onEvent: (type, data) => {
       const d = data as { device_id?: string; id?: string; ticket?: { deviceId: string } };
-      if (type === "progress" && pending && d.id === pending.id) onProgress(data as CommandProgress);
-      if (type === "response" && pending && d.id === pending.id) void onResponse(data as CommandResponse);
-      if (type === "diagnosis" && d.device_id === id) onDiagnosis(data as DiagnosisMessage);
+      if (early && ["progress", "response", "diagnosis"].includes(type)) early.push({ type, data });
+      onCommandEvent(type, data);
       if ((["state", "telemetry", "diagnosis"].includes(type) && d.device_id === id) || (type === "ticket" && d.ticket?.deviceId === id)) refresh();
     },
     dispose: () => {

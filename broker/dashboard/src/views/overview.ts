@@ -9,6 +9,8 @@ interface IncidentLite {
   severity: string;
   status: string;
   deviceIds: string[];
+  /** Devices ever linked; deviceIds holds only the first 100 (issue #9). */
+  deviceCount?: number;
   respondBy: number | null;
   resolveBy: number | null;
   acknowledgedAt: number | null;
@@ -38,7 +40,7 @@ export async function overview(ctx: Ctx): Promise<View> {
     for (const d of devices) if (d.online && d.fault && d.fault !== "none") byFault.set(d.fault, (byFault.get(d.fault) ?? 0) + 1);
     const healthy = devices.filter((d) => d.online && d.fault === "none").length;
     const open: { id: string; href: string; title: string; severity: string; status: string; devices: number; due: number | null }[] = incidents
-      ? incidents.map((i) => ({ id: `I-${i.id}`, href: `#/tickets?incident=${i.id}`, title: i.title, severity: i.severity, status: i.status, devices: i.deviceIds.length, due: i.status === "open" ? i.respondBy : i.resolveBy }))
+      ? incidents.map((i) => ({ id: `I-${i.id}`, href: `#/tickets?incident=${i.id}`, title: i.title, severity: i.severity, status: i.status, devices: i.deviceCount ?? i.deviceIds.length, due: i.status === "open" ? i.respondBy : i.resolveBy }))
       : tickets.map((t) => ({ id: `T-${t.id}`, href: `#/tickets/${t.id}`, title: t.title, severity: t.severity, status: t.status, devices: 1, due: t.status === "open" ? (t.sla?.respondBy ?? null) : (t.sla?.resolveBy ?? null) }));
     deadlines.length = 0;
     const incidentList = h("ul", { class: "incidents" });

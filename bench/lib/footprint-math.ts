@@ -1,0 +1,70 @@
+/** Byte counters at one moment (performance.now ms; bytes the agent sent to the fleet and to the cloud). */
+export interface Snapshot {
+  at: number;
+  mqttSent: number;
+  cloudSent: number;
+}
+
+/** A report the fleet stored, with the counters at that moment. */
+export interface Mark extends Snapshot {
+  kind: "state" | "telemetry" | "diagnosis";
+}
+
+/** One PUBLISH the agent sent, sized as it was on the wire. */
+export interface Publish {
+  kind: "telemetry" | "diagnosis" | "other";
+  at: number;
+  wire: number;
+}
+
+/** The median of a non-empty list (0 for an empty one). */
+export function median(values: readonly number[]): number {
+  if (!values.length) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Size of an MQTT 3.1.1 PUBLISH on the wire: fixed header, topic, packet id (QoS > 0), payload. */
+export function publishWireBytes(topic: string, payloadBytes: number, qos: number): number {
+  const remaining = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + payloadBytes;
+  let lengthBytes = 1;
+  for (let n = remaining; n >= 128; n = Math.floor(n / 128)) lengthBytes++;
+  return 1 + lengthBytes + remaining;
+}
+
+/** Bytes per day by part, and the per-occurrence sizes they were built from. */
+export interface DailyBytes {
+  total: number;
+  telemetry: number;
+  diagnosis: number;
+  other: number;
+  telemetryMsgBytes: number;
+  diagnosisBytes: number;
+}
+
+const DAY_S = 86_400;
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+const sent = (s: Snapshot) => s.mqttSent + s.cloudSent;
+
+/**
+ * Extrapolates one run to a day without multiplying start-up costs: each telemetry report × reports a
+ * day; the start-up diagnosis (its cloud probes between the first telemetry and the stored diagnosis,
+ * plus the diagnosis report) × diagnoses a day; and the rest of the steady window (pings, network
+ * sampler), with the reports in it taken out, as a rate. A short window then holds one or two reports
+ * without the estimate jumping by a report's worth.
+ */
+export function dailyBytes(o: { marks: readonly Mark[]; publishes: readonly Publish[]; steadyFrom: Snapshot; end: Snapshot; telemetryS: number; diagnosisS: number }): DailyBytes {
+  const telemetryMsgBytes = mean(o.publishes.filter((p) => p.kind === "telemetry").map((p) => p.wire));
+  const firstTelemetry = o.marks.find((m) => m.kind === "telemetry");
+  const firstDiagnosis = o.marks.find((m) => m.kind === "diagnosis");
+  const probeCloudBytes = firstTelemetry && firstDiagnosis ? Math.max(0, firstDiagnosis.cloudSent - firstTelemetry.cloudSent) : 0;
+  const diagnosisBytes = mean(o.publishes.filter((p) => p.kind === "diagnosis").map((p) => p.wire)) + probeCloudBytes;
+  const inWindow = o.publishes.filter((p) => p.at >= o.steadyFrom.at && p.at <= o.end.at && p.kind !== "other");
+  const windowS = (o.end.at - o.steadyFrom.at) / 1000;
+  const rest = Math.max(0, sent(o.end) - sent(o.steadyFrom) - inWindow.reduce((a, p) => a + p.wire, 0));
+  const telemetry = telemetryMsgBytes * (DAY_S / o.telemetryS);
+  const diagnosis = o.diagnosisS > 0 ? diagnosisBytes * (DAY_S / o.diagnosisS) : 0;
+  const other = windowS > 0 ? (rest / windowS) * DAY_S : 0;
+  return { total: telemetry + diagnosis + other, telemetry, diagnosis, other, telemetryMsgBytes, diagnosisBytes };
+}
