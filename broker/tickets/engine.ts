@@ -156,7 +156,9 @@ export class TicketEngine {
     this.ctx.log.info({ ticket: t.id, device: t.deviceId, fault: t.fault, status: t.status, regression: t.regression !== null }, "ticket created");
     if (t.status === "open") await this.incidents.attach(t);
     events.emit("ticket", { action: "opened", ticket: t });
-    await this.#recheckDevice(d.device_id);
+    // attach just decided this ticket's suppression; only a new network fault changes the device's
+    // other tickets (local-network inhibition), so the recheck is skipped on the storm's hot path
+    if (t.fault === "network") await this.#recheckDevice(d.device_id);
     return (await store.getTicket(t.id)) ?? t;
   }
 
