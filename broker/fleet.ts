@@ -177,7 +177,7 @@ export class FleetServer {
       else {
         if (this.config.mqtt.cluster && !this.#backends) {
           // Redis connections open here, not in the constructor; the broker reads the object at its start
-          this.#backends = redisBackends(this.config.mqtt.cluster.redis_url);
+          this.#backends = await redisBackends(this.config.mqtt.cluster.redis_url);
           this.#ownBackends = true;
           Object.assign(this.#brokerBackends, { mq: this.#backends.mq, persistence: this.#backends.persistence });
         }

@@ -1,9 +1,15 @@
-import { createRequire } from "node:module";
+type Factory<T> = (opts: Record<string, unknown>) => T;
 
-// both packages are CommonJS without ESM entry points
-const require = createRequire(import.meta.url);
-const mqemitterRedis = require("mqemitter-redis") as (opts: Record<string, unknown>) => RedisEmitter;
-const redisPersistence = require("aedes-persistence-redis") as (opts: Record<string, unknown>) => RedisPersistence;
+/**
+ * Both packages are CommonJS; they are loaded on demand (only a clustered fleet needs Redis) through
+ * a literal dynamic import, which the single-file bundler can see and embed (a createRequire call it
+ * cannot, and the executable then fails with "Cannot find module").
+ */
+async function loadRedisBackends(): Promise<{ mqemitterRedis: Factory<RedisEmitter>; redisPersistence: Factory<RedisPersistence> }> {
+  // aedes-persistence-redis ships no type declarations: its default export is typed here, at the boundary
+  const [mq, persistence] = (await Promise.all([import("mqemitter-redis"), import("aedes-persistence-redis" as string)])) as [{ default: unknown }, { default: unknown }];
+  return { mqemitterRedis: mq.default as Factory<RedisEmitter>, redisPersistence: persistence.default as Factory<RedisPersistence> };
+}
 
 interface RedisEmitter {
   close(cb?: () => void): void;
@@ -44,8 +50,9 @@ export function redisOptions(url: string): { host: string; port: number; passwor
  * reconnect to any broker behind the load balancer). The existing, maintained aedes backends, not a
  * home-made bus.
  */
-export function redisBackends(url: string): BrokerBackends {
+export async function redisBackends(url: string): Promise<BrokerBackends> {
   const opts = redisOptions(url);
+  const { mqemitterRedis, redisPersistence } = await loadRedisBackends();
   // ioredis retries forever by default; fail commands after a few attempts so a Redis outage is
   // visible as errors instead of an ever-growing queue in memory
   const common = { ...opts, maxRetriesPerRequest: 5, enableOfflineQueue: true };

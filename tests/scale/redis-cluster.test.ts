@@ -42,7 +42,7 @@ describe.runIf(available)("embedded broker on several processes through Redis", 
   async function node(): Promise<EmbeddedBroker> {
     const log = pino({ level: "silent" });
     const cfg = fleetConfig({ mqtt: { host: "127.0.0.1", port: 0, allow_anonymous: true } }).mqtt;
-    const backends = redisBackends(REDIS);
+    const backends = await redisBackends(REDIS);
     const broker = new EmbeddedBroker(
       cfg,
       {
