@@ -8,3 +8,4 @@ export * from "./messages.ts";
 export * from "./schemas/index.ts";
 export * from "./redact.ts";
 export * from "./config-file.ts";
+export * from "./cli.ts";

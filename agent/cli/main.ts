@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { ConfigError, redact } from "../../shared/index.ts";
+import { redact, runMain } from "../../shared/index.ts";
 import { loadAgentConfig } from "../config/index.ts";
 import { AGENT_VERSION } from "../version.ts";
 
@@ -64,21 +64,4 @@ export async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
-if (import.meta.main) {
-  const debug = process.argv.includes("--debug");
-  main(process.argv.slice(2)).then(
-    (code) => {
-      if (code !== -1) process.exitCode = code;
-    },
-    (err: Error & { code?: string }) => {
-      if (err instanceof ConfigError || err.code?.startsWith("ERR_PARSE_ARGS")) {
-        console.error(err.message);
-        process.exitCode = 2;
-      } else {
-        console.error(`edge-agent failed: ${err.message}`);
-        if (debug) console.error(err.stack);
-        process.exitCode = 1;
-      }
-    },
-  );
-}
+if (import.meta.main) runMain("edge-agent", main);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { ConfigError } from "../../shared/index.ts";
+import { runMain } from "../../shared/index.ts";
 import { loadFleetConfig } from "../config/load.ts";
 import { StoreOpenError } from "../store/sqlite/db.ts";
 import { devicesCommand } from "./devices.ts";
@@ -71,21 +71,4 @@ export async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
-if (import.meta.main) {
-  const debug = process.argv.includes("--debug");
-  main(process.argv.slice(2)).then(
-    (code) => {
-      if (code !== -1) process.exitCode = code;
-    },
-    (err: Error & { code?: string }) => {
-      if (err instanceof ConfigError || err.code?.startsWith("ERR_PARSE_ARGS")) {
-        console.error(err.message);
-        process.exitCode = 2;
-      } else {
-        console.error(err instanceof StoreOpenError ? err.message : `edge-fleet failed: ${err.message}`);
-        if (debug) console.error(err.stack);
-        process.exitCode = 1;
-      }
-    },
-  );
-}
+if (import.meta.main) runMain("edge-fleet", main, [StoreOpenError]);
