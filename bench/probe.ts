@@ -11,7 +11,7 @@ import { loadUtterance, utterancePcm16 } from "../agent/probes/utterance.ts";
 import type { BenchResult, Figure } from "./lib/report.ts";
 import { bareHttp, bareRealtime } from "./probe/bare-client.ts";
 import { startSimProcess } from "./probe/sim-process.ts";
-import { errorStats, SERIES, type Sample, type Series } from "./probe/stats.ts";
+import { errorStats, SERIES, type GroupStats, type Sample, type Series } from "./probe/stats.ts";
 
 const DELAYS_MS = [0, 100, 250, 500, 1000];
 const REPS = 6;
@@ -73,9 +73,16 @@ export async function probeBench(): Promise<BenchResult> {
     const figures: Figure[] = [];
     for (const s of SERIES) {
       const a = stats.overall[s];
+      // the systematic error: the mean at each delay, judged at the worst delay
+      const worst = (pick: (g: GroupStats) => number | null) => {
+        const means = stats.perDelay.filter((d) => d.series === s).map(pick);
+        return means.some((m) => m === null) ? null : Math.max(...(means as number[]));
+      };
+      const agentWorstMean = worst((g) => g.agent.mean);
+      const bareWorstMean = worst((g) => g.bare.mean);
       figures.push(
-        { metric: `${s}: measured − injected, mean`, value: a.agent.mean, unit: "ms", baseline: a.bare.mean, ratio: a.agent.mean !== null && a.bare.mean ? a.agent.mean / a.bare.mean : null },
-        { metric: `${s}: measured − injected, max`, value: a.agent.max, unit: "ms", baseline: a.bare.max, target: `≤ ${TARGET_MS} ms`, pass: a.failed === 0 && a.agent.max !== null && a.agent.max <= TARGET_MS },
+        { metric: `${s}: measured − injected, mean (worst delay)`, value: agentWorstMean, unit: "ms", baseline: bareWorstMean, ratio: agentWorstMean !== null && bareWorstMean ? agentWorstMean / bareWorstMean : null, target: `≤ ${TARGET_MS} ms`, pass: a.failed === 0 && agentWorstMean !== null && agentWorstMean <= TARGET_MS },
+        { metric: `${s}: measured − injected, max (every round)`, value: a.agent.max, unit: "ms", baseline: a.bare.max, ratio: a.agent.max !== null && a.bare.max ? a.agent.max / a.bare.max : null, target: `≤ ${TARGET_MS} ms`, pass: a.failed === 0 && a.agent.max !== null && a.agent.max <= TARGET_MS },
         { metric: `${s}: measured − injected, min`, value: a.agent.min, unit: "ms", baseline: a.bare.min, target: "≥ 0 (never below the injected delay)", pass: a.agent.min !== null && a.agent.min >= 0 },
       );
     }
@@ -92,7 +99,7 @@ export async function probeBench(): Promise<BenchResult> {
       figures,
       notes: [
         "error = the agent's first_audio_ms (voice) or first_text_ms (text) − the injected delay; it includes connecting, the session set-up, uploading the 1.9 s utterance and the simulator's recognition, all of which the floor pays too",
-        "ratio = agent error ÷ floor error: what the agent adds on top of the protocol itself",
+        "ratio = agent error ÷ floor error: what the agent adds on top of the protocol itself; the mean at each delay is the probe's systematic error, the max over every round also catches the machine's scheduling stalls, which the floor shows at the same size",
         `first (cold) round, excluded: ${coldErr}; a device's first probe after start-up pays the same JIT cost`,
         `1-min load average ${load0.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end on ${cpus().length} cores: the max moves with other work on the machine, and the floor shows by how much`,
         "the simulator runs in its own process (as a cloud would), the agent's probes and the floor in this one, over loopback; the simulator's timers fire with Node's ~1 ms granularity",

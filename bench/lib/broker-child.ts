@@ -16,22 +16,6 @@ import { batchStats } from "../../broker/store/tick-batch.ts";
 import { provisionFleet } from "../../sim/fleet/provision.ts";
 
 const [mode = "fleet", cfgJson = "{}"] = process.argv.slice(2);
-const T: Record<string, number> = {};
-if (process.env.TMP_PROBE) {
-  const { DatabaseSync } = await import("node:sqlite");
-  const { SqliteStore } = await import("../../broker/store/sqlite/store.ts");
-  const { IngestPipeline } = await import("../../broker/ingest/pipeline.ts");
-  const tc = () => { const u = process.threadCpuUsage(); return u.user + u.system; };
-  for (const m of ["applyTelemetry", "markSeen"]) {
-    const orig = (SqliteStore.prototype as any)[m];
-    (SqliteStore.prototype as any)[m] = function (...a: unknown[]) { const t = tc(); const r = orig.apply(this, a); T[m] = (T[m] ?? 0) + tc() - t; return r; };
-  }
-  const h = IngestPipeline.prototype.handle;
-  IngestPipeline.prototype.handle = function (...a: any[]) { const t = tc(); const r = h.apply(this, a as never); T.handleSync = (T.handleSync ?? 0) + tc() - t; T.n = (T.n ?? 0) + 1; return r; };
-  const ex = DatabaseSync.prototype.exec;
-  DatabaseSync.prototype.exec = function (sql: string) { const t = tc(); const r = ex.call(this, sql); T[sql.slice(0, 8)] = (T[sql.slice(0, 8)] ?? 0) + tc() - t; return r; };
-  setInterval(() => { T.total = tc(); }, 100).unref();
-}
 const send = (m: unknown) => process.send?.(m);
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -79,7 +63,7 @@ process.on("message", async (m: { id: number; cmd: string; arg?: unknown }) => {
       case "stats": {
         if (m.arg === "gc") for (let i = 0; i < 3; i++) gc?.();
         const mem = process.memoryUsage();
-        reply({ mem, cpu: process.cpuUsage(), at: Date.now(), connected: Object.keys(clients()).length, ingest: fleet?.ingest.stats ?? null, probe: T, batches: fleet ? batchStats(fleet.store) : null });
+        reply({ mem, cpu: process.cpuUsage(), at: Date.now(), connected: Object.keys(clients()).length, ingest: fleet?.ingest.stats ?? null, batches: fleet ? batchStats(fleet.store) : null });
         break;
       }
       case "provision": {

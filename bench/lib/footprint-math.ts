@@ -1,8 +1,10 @@
-/** Byte counters at one moment (performance.now ms; bytes the agent sent to the fleet and to the cloud). */
+/** Counters at one moment (performance.now ms; bytes the agent sent to the fleet and to the cloud; its CPU). */
 export interface Snapshot {
   at: number;
   mqttSent: number;
   cloudSent: number;
+  /** The agent's CPU time so far (user + system). */
+  cpuMs: number;
 }
 
 /** A report the fleet stored, with the counters at that moment. */
@@ -49,22 +51,40 @@ const sent = (s: Snapshot) => s.mqttSent + s.cloudSent;
 
 /**
  * Extrapolates one run to a day without multiplying start-up costs: each telemetry report × reports a
- * day; the start-up diagnosis (its cloud probes between the first telemetry and the stored diagnosis,
- * plus the diagnosis report) × diagnoses a day; and the rest of the steady window (pings, network
- * sampler), with the reports in it taken out, as a rate. A short window then holds one or two reports
- * without the estimate jumping by a report's worth.
+ * day; one diagnosis (its cloud probes plus the diagnosis report) × diagnoses a day; and the rest of the
+ * steady window (pings, network sampler), with the reports and any scheduled diagnosis in it taken out,
+ * as a rate. A short window then holds one or two reports without the estimate jumping by a report.
  */
-export function dailyBytes(o: { marks: readonly Mark[]; publishes: readonly Publish[]; steadyFrom: Snapshot; end: Snapshot; telemetryS: number; diagnosisS: number }): DailyBytes {
+export function dailyBytes(o: {
+  publishes: readonly Publish[];
+  steadyFrom: Snapshot;
+  end: Snapshot;
+  telemetryS: number;
+  diagnosisS: number;
+  /** Cloud bytes one diagnosis's probes sent, and those of the diagnoses inside the steady window. */
+  probeCloudBytes: number;
+  inWindowProbeCloudBytes: number;
+}): DailyBytes {
   const telemetryMsgBytes = mean(o.publishes.filter((p) => p.kind === "telemetry").map((p) => p.wire));
-  const firstTelemetry = o.marks.find((m) => m.kind === "telemetry");
-  const firstDiagnosis = o.marks.find((m) => m.kind === "diagnosis");
-  const probeCloudBytes = firstTelemetry && firstDiagnosis ? Math.max(0, firstDiagnosis.cloudSent - firstTelemetry.cloudSent) : 0;
-  const diagnosisBytes = mean(o.publishes.filter((p) => p.kind === "diagnosis").map((p) => p.wire)) + probeCloudBytes;
+  const diagnosisBytes = mean(o.publishes.filter((p) => p.kind === "diagnosis").map((p) => p.wire)) + o.probeCloudBytes;
   const inWindow = o.publishes.filter((p) => p.at >= o.steadyFrom.at && p.at <= o.end.at && p.kind !== "other");
   const windowS = (o.end.at - o.steadyFrom.at) / 1000;
-  const rest = Math.max(0, sent(o.end) - sent(o.steadyFrom) - inWindow.reduce((a, p) => a + p.wire, 0));
+  const rest = Math.max(0, sent(o.end) - sent(o.steadyFrom) - inWindow.reduce((a, p) => a + p.wire, 0) - o.inWindowProbeCloudBytes);
   const telemetry = telemetryMsgBytes * (DAY_S / o.telemetryS);
   const diagnosis = o.diagnosisS > 0 ? diagnosisBytes * (DAY_S / o.diagnosisS) : 0;
   const other = windowS > 0 ? (rest / windowS) * DAY_S : 0;
   return { total: telemetry + diagnosis + other, telemetry, diagnosis, other, telemetryMsgBytes, diagnosisBytes };
+}
+
+/**
+ * What each diagnosis inside [from, to] cost in cloud bytes and agent CPU: its stored report minus the last
+ * snapshot before it (snapshots come every second; a diagnosis takes a fraction of one).
+ */
+export function diagnosesIn(marks: readonly Mark[], snapshots: readonly Snapshot[], from: number, to: number): { cloudBytes: number; cpuMs: number }[] {
+  return marks
+    .filter((m) => m.kind === "diagnosis" && m.at > from && m.at <= to)
+    .map((d) => {
+      const before = snapshots.filter((s) => s.at < d.at).at(-1) ?? d;
+      return { cloudBytes: d.cloudSent - before.cloudSent, cpuMs: d.cpuMs - before.cpuMs };
+    });
 }

@@ -2,7 +2,7 @@ import { connect, createServer, type AddressInfo, type Server } from "node:net";
 import mqttPacket from "mqtt-packet";
 import { afterEach, describe, expect, it } from "vitest";
 import { ByteCounter } from "../../bench/lib/byte-counter.ts";
-import { dailyBytes, median, publishWireBytes, type Mark, type Publish } from "../../bench/lib/footprint-math.ts";
+import { dailyBytes, diagnosesIn, median, publishWireBytes, type Mark, type Publish } from "../../bench/lib/footprint-math.ts";
 import { markdown, type BenchResult } from "../../bench/lib/report.ts";
 import { errorStats, type Sample } from "../../bench/probe/stats.ts";
 
@@ -15,24 +15,31 @@ describe("bench figures", () => {
     }
   });
 
-  it("extrapolates a day from per-report sizes and the steady remainder, not from the start-up burst", () => {
+  it("extrapolates a day from per-report sizes, one diagnosis at its cadence and the steady remainder", () => {
     const at = (s: number) => s * 1000;
-    const marks: Mark[] = [
-      { kind: "telemetry", at: at(1), mqttSent: 2000, cloudSent: 0 },
-      { kind: "diagnosis", at: at(2), mqttSent: 5000, cloudSent: 100_000 },
-    ];
     const publishes: Publish[] = [
       { kind: "telemetry", at: at(1), wire: 1000 },
       { kind: "diagnosis", at: at(2), wire: 3000 },
       { kind: "telemetry", at: at(40), wire: 1000 },
+      { kind: "diagnosis", at: at(50), wire: 3000 },
     ];
-    // steady window 10 s → 100 s: 1,000 B of telemetry and 100 B of pings
-    const d = dailyBytes({ marks, publishes, steadyFrom: { at: at(10), mqttSent: 5000, cloudSent: 100_000 }, end: { at: at(100), mqttSent: 6100, cloudSent: 100_000 }, telemetryS: 60, diagnosisS: 900 });
+    // steady window 10 s → 100 s: a telemetry report, a scheduled diagnosis (3,000 B + 100,000 B of probes), 100 B of pings
+    const d = dailyBytes({ publishes, steadyFrom: { at: at(10), mqttSent: 5000, cloudSent: 100_000, cpuMs: 0 }, end: { at: at(100), mqttSent: 9100, cloudSent: 200_000, cpuMs: 0 }, telemetryS: 60, diagnosisS: 900, probeCloudBytes: 100_000, inWindowProbeCloudBytes: 100_000 });
     expect(d.telemetry).toBe(1000 * 1440);
     expect(d.diagnosisBytes).toBe(3000 + 100_000);
     expect(d.diagnosis).toBe(103_000 * 96);
     expect(d.other).toBeCloseTo((100 / 90) * 86_400, 6);
     expect(d.total).toBeCloseTo(d.telemetry + d.diagnosis + d.other, 6);
+  });
+
+  it("costs a diagnosis from the last snapshot before its report, and only those inside the window", () => {
+    const snaps = [0, 1000, 2000, 3000].map((t) => ({ at: t, mqttSent: 0, cloudSent: t, cpuMs: t / 100 }));
+    const marks: Mark[] = [
+      { kind: "diagnosis", at: 500, mqttSent: 0, cloudSent: 90_000, cpuMs: 300 },
+      { kind: "telemetry", at: 2100, mqttSent: 0, cloudSent: 2000, cpuMs: 21 },
+      { kind: "diagnosis", at: 2500, mqttSent: 0, cloudSent: 122_000, cpuMs: 220 },
+    ];
+    expect(diagnosesIn(marks, snaps, 1000, 3000)).toEqual([{ cloudBytes: 120_000, cpuMs: 200 }]);
   });
 
   it("takes the median of odd and even lists", () => {
