@@ -20,86 +20,10 @@ import { INCIDENT_DEVICE_SAMPLE } from "../types.ts";
 import { openDatabase } from "./db.ts";
 import { incidentBody } from "../membership.ts";
 import { ticketFilterSql } from "./queries.ts";
+import { json, ticketState as ticketStateOf, toCredential, toDevice, toTicket, type Row } from "../rows.ts";
 
-type Row = Record<string, unknown>;
-
-const json = <T>(v: unknown, fallback: T): T => (typeof v === "string" ? (JSON.parse(v) as T) : fallback);
-
-function toDevice(r: Row): DeviceRecord {
-  return {
-    id: r.id as string,
-    provisioned: r.credential_status !== "none",
-    revoked: r.credential_status === "revoked",
-    online: r.online === 1,
-    lastSeen: (r.last_seen as number | null) ?? null,
-    onlineSince: (r.online_since as number | null) ?? null,
-    agentVersion: (r.agent_version as string | null) ?? null,
-    firmwareVersion: (r.firmware_version as string | null) ?? null,
-    model: (r.model as string | null) ?? null,
-    region: (r.region as string | null) ?? null,
-    appId: (r.app_id as string | null) ?? null,
-    labels: json(r.labels, {}),
-    fault: (r.fault as DeviceRecord["fault"]) ?? null,
-    faultSummary: (r.fault_summary as string | null) ?? null,
-    telemetry: json(r.telemetry, null),
-    lastDiagnosisAt: (r.last_diagnosis_at as number | null) ?? null,
-  };
-}
-
-/** Ticket fields kept in the `state` JSON column (engine bookkeeping that no query filters on). */
-type TicketState = Pick<TicketRecord, "component" | "firstSeen" | "suppressedBy" | "healthySince" | "verifiedAt" | "reopenCount" | "regression" | "transitions" | "flapping" | "labels" | "content" | "acknowledgedAt">;
-
-function ticketState(t: Omit<TicketRecord, "id">): string {
-  const st: TicketState = {
-    component: t.component ?? null,
-    firstSeen: t.firstSeen ?? t.openedAt,
-    suppressedBy: t.suppressedBy ?? null,
-    healthySince: t.healthySince ?? null,
-    verifiedAt: t.verifiedAt ?? null,
-    reopenCount: t.reopenCount ?? 0,
-    regression: t.regression ?? null,
-    transitions: t.transitions ?? [],
-    flapping: t.flapping ?? false,
-    labels: t.labels ?? {},
-    content: t.content ?? null,
-    acknowledgedAt: t.acknowledgedAt ?? null,
-  };
-  return JSON.stringify(st);
-}
-
-function toTicket(r: Row): TicketRecord {
-  const st = json<Partial<TicketState>>(r.state, {});
-  return {
-    incidentId: (r.incident_id as number | null) ?? null,
-    resolvedAt: (r.resolved_at as number | null) ?? null,
-    closedAt: (r.closed_at as number | null) ?? null,
-    component: st.component ?? null,
-    firstSeen: st.firstSeen ?? (r.opened_at as number),
-    suppressedBy: st.suppressedBy ?? null,
-    healthySince: st.healthySince ?? null,
-    verifiedAt: st.verifiedAt ?? null,
-    reopenCount: st.reopenCount ?? 0,
-    regression: st.regression ?? null,
-    transitions: st.transitions ?? [],
-    flapping: st.flapping ?? false,
-    labels: st.labels ?? {},
-    content: st.content ?? null,
-    acknowledgedAt: st.acknowledgedAt ?? null,
-    id: r.id as number,
-    fingerprint: r.fingerprint as string,
-    deviceId: r.device_id as string,
-    fault: r.fault as TicketRecord["fault"],
-    family: (r.family as string | null) ?? null,
-    status: r.status as TicketRecord["status"],
-    severity: r.severity as TicketRecord["severity"],
-    title: r.title as string,
-    openedAt: r.opened_at as number,
-    updatedAt: r.updated_at as number,
-    lastSeen: r.last_seen as number,
-    occurrences: r.occurrences as number,
-    evidence: json(r.evidence, {} as DiagnosisMessage),
-  };
-}
+/** Ticket bookkeeping is stored as JSON text in SQLite. */
+const ticketState = (t: Omit<TicketRecord, "id">): string => JSON.stringify(ticketStateOf(t));
 
 /** Reports of a device between two reads of its history count, so points it may hold over its limit (at least 1). */
 const trimSlack = (limit: number): number => Math.max(1, Math.ceil(limit / 10));
@@ -152,7 +76,7 @@ export class SqliteStore implements FleetStore {
   async getCredential(id: string): Promise<DeviceCredential | null> {
     const r = this.#q("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE id = ? AND credential_status != 'none'").get(id) as Row | undefined;
     if (!r) return null;
-    return { id: r.id as string, secretHash: r.secret_hash as string, status: r.credential_status as DeviceCredential["status"], createdAt: r.created_at as number, labels: json(r.labels, {}) };
+    return toCredential(r);
   }
 
   async setCredentialStatus(id: string, status: DeviceCredential["status"]): Promise<boolean> {
@@ -165,7 +89,7 @@ export class SqliteStore implements FleetStore {
 
   async listCredentials(): Promise<DeviceCredential[]> {
     const rows = this.#q("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status != 'none' ORDER BY id").all() as Row[];
-    return rows.map((r) => ({ id: r.id as string, secretHash: r.secret_hash as string, status: r.credential_status as DeviceCredential["status"], createdAt: r.created_at as number, labels: json(r.labels, {}) }));
+    return rows.map(toCredential);
   }
 
   async markSeen(msgId: string, deviceId: string, receivedAt: number): Promise<boolean> {

@@ -1,14 +1,22 @@
-import type { DiagnosisMessage } from "../../../shared/index.ts";
-import type { DeviceCredential, DeviceRecord, TicketRecord } from "../types.ts";
+import type { DiagnosisMessage } from "../../shared/index.ts";
+import type { DeviceCredential, DeviceRecord, TicketRecord } from "./types.ts";
 
-/** A result row; bigint columns arrive as numbers (the pool's int8 parser), jsonb as values. */
+/**
+ * Row → record mapping shared by both stores. The drivers differ only in column encoding: SQLite
+ * returns JSON columns as text and booleans as 0/1; PostgreSQL returns jsonb as values, booleans as
+ * booleans and bigints as numbers (the pool's int8 parser). Every JSON column holds an object or an
+ * array, so a string value always means "JSON text to parse".
+ */
 export type Row = Record<string, unknown>;
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
+const bool = (v: unknown): boolean => v === true || v === 1;
+/** A JSON column's value: parsed when the driver hands back text. */
+export const json = <T>(v: unknown, fallback: T): T => (typeof v === "string" ? (JSON.parse(v) as T) : v === null || v === undefined ? fallback : (v as T));
 
 export function toCredential(r: Row): DeviceCredential {
-  return { id: r.id as string, secretHash: r.secret_hash as string, status: r.credential_status as DeviceCredential["status"], createdAt: Number(r.created_at), labels: (r.labels as Record<string, string>) ?? {} };
+  return { id: r.id as string, secretHash: r.secret_hash as string, status: r.credential_status as DeviceCredential["status"], createdAt: Number(r.created_at), labels: json<Record<string, string>>(r.labels, {}) };
 }
 
 export function toDevice(r: Row): DeviceRecord {
@@ -16,7 +24,7 @@ export function toDevice(r: Row): DeviceRecord {
     id: r.id as string,
     provisioned: r.credential_status !== "none",
     revoked: r.credential_status === "revoked",
-    online: r.online === true,
+    online: bool(r.online),
     lastSeen: num(r.last_seen),
     onlineSince: num(r.online_since),
     agentVersion: str(r.agent_version),
@@ -24,15 +32,15 @@ export function toDevice(r: Row): DeviceRecord {
     model: str(r.model),
     region: str(r.region),
     appId: str(r.app_id),
-    labels: (r.labels as Record<string, string>) ?? {},
+    labels: json<Record<string, string>>(r.labels, {}),
     fault: (r.fault as DeviceRecord["fault"]) ?? null,
     faultSummary: str(r.fault_summary),
-    telemetry: (r.telemetry as DeviceRecord["telemetry"]) ?? null,
+    telemetry: json<DeviceRecord["telemetry"]>(r.telemetry, null),
     lastDiagnosisAt: num(r.last_diagnosis_at),
   };
 }
 
-/** Ticket fields kept in the `state` jsonb column: engine bookkeeping no query filters on (as in SQLite). */
+/** Ticket fields kept in the `state` JSON column: engine bookkeeping no query filters on. */
 type TicketState = Pick<
   TicketRecord,
   "component" | "firstSeen" | "suppressedBy" | "healthySince" | "verifiedAt" | "reopenCount" | "regression" | "transitions" | "flapping" | "labels" | "content" | "acknowledgedAt"
@@ -56,7 +64,7 @@ export function ticketState(t: Omit<TicketRecord, "id">): TicketState {
 }
 
 export function toTicket(r: Row): TicketRecord {
-  const st = (r.state as Partial<TicketState> | null) ?? {};
+  const st = json<Partial<TicketState>>(r.state, {});
   return {
     id: Number(r.id),
     fingerprint: r.fingerprint as string,
@@ -70,7 +78,7 @@ export function toTicket(r: Row): TicketRecord {
     updatedAt: Number(r.updated_at),
     lastSeen: Number(r.last_seen),
     occurrences: Number(r.occurrences),
-    evidence: (r.evidence as DiagnosisMessage) ?? ({} as DiagnosisMessage),
+    evidence: json(r.evidence, {} as DiagnosisMessage),
     incidentId: num(r.incident_id),
     resolvedAt: num(r.resolved_at),
     closedAt: num(r.closed_at),
