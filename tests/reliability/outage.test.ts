@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { cpSync, rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { MqttTransport } from "../../agent/transport/mqtt.ts";
 import { waitFor } from "../helpers/fleet.ts";
@@ -63,8 +63,15 @@ describe("broker down while the agent reports, then back", () => {
     await transport.start();
     for (let seq = 0; seq < 5; seq++) await transport.send("telemetry", telemetry("speaker-rel-2", seq));
     await waitFor(() => seen.length === 5, 10_000, "5 reports");
+    // A power cut: the disk holds the fsynced records but not the lazily written head, and no clean
+    // close ran (a clean close deletes consumed segments). Snapshot the disk now, stop, put it back.
+    const snapshot = tempDir("spool-snapshot-");
+    dirs.push(snapshot);
+    cpSync(spoolDir, snapshot, { recursive: true });
     await transport.stop();
-    rmSync(`${spoolDir}/head.json`); // the acknowledged head never reached the disk
+    rmSync(spoolDir, { recursive: true, force: true });
+    cpSync(snapshot, spoolDir, { recursive: true });
+    rmSync(`${spoolDir}/head.json`, { force: true });
     const before = server.ingest.stats.duplicates;
     transport = agentTransport({ url: fleet.url, id: "speaker-rel-2", secret, spoolDir });
     await transport.start();
