@@ -23,7 +23,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
 
 const names = process.argv.slice(2).filter((a) => a !== "--");
 if (names.includes("--help") || names.includes("-h")) {
-  console.log(`usage: npm run bench [${Object.keys(BENCHES).join("|")} ...]   (no name = all five, about 12 min on 2 cores)`);
+  console.log(`usage: npm run bench [${Object.keys(BENCHES).join("|")} ...]   (no name = all five, about 7 min on 2 cores)`);
   process.exit(0);
 }
 const unknown = names.filter((n) => !(n in BENCHES));
