@@ -7,7 +7,7 @@
  * start-up time and one run for all figures.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pino from "pino";
@@ -17,6 +17,17 @@ import { CloudSim } from "../sim/cloud/server.ts";
 import { provisionFleet } from "../sim/fleet/provision.ts";
 import { ByteCounter } from "./lib/byte-counter.ts";
 import { agentCommand } from "./lib/agent-executable.ts";
+
+/** Bytes under a folder (the spool), 0 when it does not exist. */
+function dirBytes(path: string): number {
+  let total = 0;
+  try {
+    for (const e of readdirSync(path, { withFileTypes: true })) total += e.isDirectory() ? dirBytes(join(path, e.name)) : statSync(join(path, e.name)).size;
+  } catch {
+    return 0;
+  }
+  return total;
+}
 import { cpuMsOf, sleep } from "./lib/child.ts";
 import { dailyBytes, diagnosesIn, median, publishWireBytes, type Mark, type Publish, type Snapshot } from "./lib/footprint-math.ts";
 import type { BenchResult } from "./lib/report.ts";
@@ -146,6 +157,9 @@ export async function footprintBench(): Promise<BenchResult> {
     const targetMiB = 55e6 / MB;
     const day = dailyBytes({ publishes, steadyFrom: first, end: last, telemetryS: TELEMETRY_S, diagnosisS: DIAGNOSIS_S, probeCloudBytes: perDiag.cloudBytes, inWindowProbeCloudBytes: inWindow.reduce((t, d) => t + d.cloudBytes, 0) });
     const startupS = (firstTelemetry.at - started) / 1000;
+    // disk: what a hardware maker flashes (the executable; 0 when run from source) and what the spool holds at the end
+    const exeBytes = agent.cmd === nodeCopy ? 0 : statSync(agent.cmd).size;
+    const spoolBytes = dirBytes(join(dir, "spool"));
     const stateMark = marks.find((m) => m.kind === "state");
     return {
       name: "footprint",
@@ -159,6 +173,8 @@ export async function footprintBench(): Promise<BenchResult> {
         { metric: "CPU at the default cadence", value: cpuPct, unit: "% of a core", baseline: bareCpuPct, target: "≤ 0.5 %", pass: cpuPct <= 0.5 },
         { metric: "bytes sent per day (extrapolated)", value: day.total / 1024, unit: "KiB/day" },
         { metric: "start-up to the first report", value: startupS, unit: "s" },
+        { metric: "disk: the executable", value: exeBytes / MB, unit: "MiB" },
+        { metric: "disk: spool at the end (bounded by spool.max_bytes, 16 MiB by default)", value: spoolBytes / 1024, unit: "KiB" },
       ],
       notes: [
         ...agent.notes,
