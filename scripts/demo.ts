@@ -51,7 +51,11 @@ async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   for (const c of children.reverse()) if (c.exitCode === null) c.kill("SIGTERM");
-  setTimeout(() => process.exit(code), 1500).unref();
+  // whatever has not stopped after 3 s is killed: the demo never leaves processes behind
+  setTimeout(() => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    process.exit(code);
+  }, 3000).unref();
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));

@@ -60,6 +60,11 @@ export async function runCommand(config: AgentConfig, configPath: string): Promi
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping");
+    // a stop that cannot finish (a peer that never answers) must not keep the process alive forever
+    setTimeout(() => {
+      log.error("stop did not finish within 15 s; exiting anyway (spooled reports are on disk)");
+      process.exit(1);
+    }, 15_000).unref();
     watchdog
       .stop()
       .then(() => composed.stop())
