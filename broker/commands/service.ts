@@ -63,6 +63,8 @@ export class CommandService extends EventEmitter<ServiceEvents> {
   #o: CommandServiceOptions;
   #now: () => number;
   #bundles: BundleAssembler;
+  /** Bundle command ids whose chunks are being accepted (checked against the command record once). */
+  #accepted = new Set<string>();
   #chain: Promise<unknown> = Promise.resolve();
   #sweep: NodeJS.Timeout | null = null;
   #listeners: { response: (m: CommandResponse) => void; progress: (m: CommandProgress) => void; bundle: (m: BundleChunk) => void } | null = null;
@@ -89,6 +91,7 @@ export class CommandService extends EventEmitter<ServiceEvents> {
   }
 
   async stop(): Promise<void> {
+    this.#accepted.clear();
     if (this.#sweep) clearInterval(this.#sweep);
     this.#sweep = null;
     const l = this.#listeners;
@@ -186,7 +189,20 @@ export class CommandService extends EventEmitter<ServiceEvents> {
   }
 
   async #onBundle(c: BundleChunk): Promise<void> {
+    // only chunks of a bundle command this fleet sent to this very device are buffered: otherwise one
+    // device could fill the assembler with made-up ids and block every other device's bundle
+    if (c.index === 0 || !this.#accepted.has(c.id)) {
+      const r = await this.#o.store.get(c.id);
+      if (!r || r.deviceId !== c.device_id || r.name !== "bundle" || r.bundle) {
+        this.#o.log.warn({ id: c.id, device: c.device_id }, "bundle chunk for no bundle command of this device; dropped");
+        return;
+      }
+      this.#accepted.add(c.id);
+      // abandoned transfers must not grow this set: the oldest ids go first (the assembler expires them too)
+      if (this.#accepted.size > 1024) this.#accepted.delete(this.#accepted.values().next().value as string);
+    }
     const out = this.#bundles.add(c);
+    if (out.done) this.#accepted.delete(c.id);
     if (!out.done) return;
     await this.#change(c.id, (r) => {
       if (r.deviceId !== c.device_id) return null;

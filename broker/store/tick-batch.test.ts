@@ -61,3 +61,27 @@ describe("one SQLite transaction per event-loop turn", () => {
     expect(batchStats(store)).toEqual({ commits: 1, writes: 2 });
   });
 });
+
+describe("a message that fails halfway", () => {
+  it("rolls back its dedup mark with the batch, so the resent report is stored, not dropped as a duplicate", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "edge-batch-fail-"));
+    const inner = new SqliteStore(join(dir, "fleet.db"));
+    await inner.open();
+    const store = batchPerTick(inner);
+    try {
+      const failing = oneTransaction(async () => {
+        await store.markSeen("msg-half-stored", "dev-1", 1);
+        throw new Error("applyTelemetry failed");
+      });
+      await expect(failing).rejects.toThrow("applyTelemetry failed");
+      // give the batch its turn to roll back
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      // the redelivery is new, not a duplicate
+      expect(await oneTransaction(() => store.markSeen("msg-half-stored", "dev-1", 2))).toBe(true);
+    } finally {
+      await inner.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,12 +13,28 @@ const PASS_THROUGH = new Set(["open", "close", "driver", "db", "constructor"]);
  * killed between two commits had marked a report "seen" without storing it, and the redelivery was then
  * dropped as a duplicate). A module-level constant, not state: each run carries its own record.
  */
-const scope = new AsyncLocalStorage<{ last: Promise<void> | null }>();
+interface Batch {
+  promise: Promise<void>;
+  /** A message in this batch failed halfway: the whole batch rolls back rather than commit half a message. */
+  poisoned: boolean;
+}
+const scope = new AsyncLocalStorage<{ last: Promise<void> | null; batches: Set<Batch> }>();
 
-/** Runs `fn` with its store writes grouped into one transaction; resolves after that commit. */
+/**
+ * Runs `fn` with its store writes grouped into one transaction; resolves after that commit. When `fn`
+ * fails after some writes (its dedup mark, say), the batch holding them is rolled back and every
+ * message in it is refused: its device keeps the report and resends it, instead of the half-stored
+ * message being acknowledged later as a duplicate.
+ */
 export async function oneTransaction<T>(fn: () => Promise<T>): Promise<T> {
-  const s: { last: Promise<void> | null } = { last: null };
-  const result = await scope.run(s, fn);
+  const s: { last: Promise<void> | null; batches: Set<Batch> } = { last: null, batches: new Set() };
+  let result: T;
+  try {
+    result = await scope.run(s, fn);
+  } catch (err) {
+    for (const b of s.batches) b.poisoned = true;
+    throw err;
+  }
   if (s.last) await s.last;
   return result;
 }
@@ -31,22 +47,27 @@ export async function oneTransaction<T>(fn: () => Promise<T>): Promise<T> {
  * ~75 µs. Reads are served at once from the same connection.
  */
 export function batchPerTick(store: SqliteStore): FleetStore {
-  let commit: Promise<void> | null = null;
+  let current: Batch | null = null;
   // transactions committed and writes they held (bench/ingest.ts reports the mean batch)
   const stats = { commits: 0, writes: 0 };
 
-  const begin = (): Promise<void> | null => {
+  const begin = (): Batch | null => {
     stats.writes++;
-    if (commit) return commit;
+    if (current) return current;
     const db = store.db;
     // a transaction someone else opened on this connection (migrations, a unit's own): join it as is
     if (db.isTransaction) return null;
     db.exec("BEGIN");
     stats.commits++;
-    commit = new Promise<void>((resolve, reject) =>
+    const batch: Batch = { promise: Promise.resolve(), poisoned: false };
+    batch.promise = new Promise<void>((resolve, reject) =>
       setImmediate(() => {
-        commit = null;
+        current = null;
         try {
+          if (batch.poisoned) {
+            db.exec("ROLLBACK");
+            return reject(new Error("store batch rolled back because a message in it failed; the devices resend"));
+          }
           db.exec("COMMIT");
           resolve();
         } catch (err) {
@@ -59,7 +80,10 @@ export function batchPerTick(store: SqliteStore): FleetStore {
         }
       }),
     );
-    return commit;
+    // a batch whose only writers failed has nobody awaiting it: its rejection must not become unhandled
+    batch.promise.catch(() => undefined);
+    current = batch;
+    return batch;
   };
 
   // one wrapper per method, made on first use: the ingest calls several per message
@@ -69,12 +93,13 @@ export function batchPerTick(store: SqliteStore): FleetStore {
     const fn = value as (...a: unknown[]) => Promise<unknown>;
     if (PASS_THROUGH.has(prop) || READ_ONLY.test(prop)) return fn.bind(target);
     return async (...args: unknown[]) => {
-      const done = begin();
-      const result = await fn.apply(target, args);
+      const batch = begin();
       const inScope = scope.getStore();
+      if (inScope && batch) inScope.batches.add(batch);
+      const result = await fn.apply(target, args);
       if (inScope) {
-        if (done) inScope.last = done;
-      } else if (done) await done;
+        if (batch) inScope.last = batch.promise;
+      } else if (batch) await batch.promise;
       return result;
     };
   };

@@ -22,6 +22,16 @@ export function commandHandlers(d: RouteDeps, hub: SseHub): Pick<Handlers, Comma
     if (!c) throw notFound(`command ${id}`);
     return c;
   };
+  /**
+   * What a viewer may see of a command: status and results, but not the bundle's content (logs, config,
+   * samples: technician only, through commandBundle) nor an upload URL (often a pre-signed write URL).
+   */
+  const project = (c: ApiCommand, role: Parameters<typeof roleAllows>[0]): ApiCommand => {
+    if (roleAllows(role, "technician")) return c;
+    const rec = c as ApiCommand & { bundle?: { sha256: string; bytes: number } | null; args?: Record<string, unknown> };
+    const { upload_url: _hidden, ...args } = rec.args ?? {};
+    return { ...rec, args, bundle: rec.bundle ? { sha256: rec.bundle.sha256, bytes: rec.bundle.bytes } : null } as ApiCommand;
+  };
   return {
     sendCommand: async ({ params, body, principal }) => {
       const commands = service();
@@ -43,15 +53,17 @@ export function commandHandlers(d: RouteDeps, hub: SseHub): Pick<Handlers, Comma
       d.log.info({ command: command.id, device: params.id, name: body.name, by: principal.tokenId }, "command sent over the API");
       return { command };
     },
-    getCommand: async ({ params }) => ({ command: await getOne(params.id) }),
-    commandEvents: async ({ params, req, reply }) => {
+    getCommand: async ({ params, principal }) => ({ command: project(await getOne(params.id), principal.role) }),
+    commandEvents: async ({ params, req, reply, principal }) => {
       const first = await getOne(params.id);
       const stream = hub.open(req, reply);
-      stream.send("command", first);
-      const onProgress = (p: CommandProgress) => p.id === params.id && stream.send("progress", p);
-      const onResponse = (r: CommandResponse) => r.id === params.id && stream.send("response", r);
-      const onDiagnosis = (m: DiagnosisMessage) => m.command_id === params.id && stream.send("diagnosis", m);
-      const onUpdate = (c: ApiCommand) => c.id === params.id && stream.send("command", c);
+      stream.send("command", project(first, principal.role));
+      // ids are random, but a device could still echo another's command id: match the device too
+      const mine = (m: { id?: string; device_id: string }) => m.device_id === first.deviceId;
+      const onProgress = (p: CommandProgress) => p.id === params.id && mine(p) && stream.send("progress", p);
+      const onResponse = (r: CommandResponse) => r.id === params.id && mine(r) && stream.send("response", r);
+      const onDiagnosis = (m: DiagnosisMessage) => m.command_id === params.id && mine(m) && stream.send("diagnosis", m);
+      const onUpdate = (c: ApiCommand) => c.id === params.id && stream.send("command", project(c, principal.role));
       d.commands?.on?.("update", onUpdate);
       d.events.on("progress", onProgress);
       d.events.on("response", onResponse);
