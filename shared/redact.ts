@@ -2,7 +2,7 @@
  * What counts as a secret, for both sides: keys whose values are never logged, stored in tickets,
  * put in bundles or returned by the API. Matching is by key name, case-insensitive.
  */
-export const SECRET_KEY_PATTERN = /(pass(word|wd)?|secret|token|api[_-]?key|authorization|cookie|private[_-]?key|credential|bearer|signature)/i;
+export const SECRET_KEY_PATTERN = /(pass(word|wd)?|secret|token|api[_-]?key|authorization|cookie|private[_-]?key|credential|bearer|signature|subscription[_-]?key|x-amz-)/i;
 
 export const REDACTED = "[redacted]";
 
@@ -34,14 +34,17 @@ export function redact<T>(value: T, knownSecrets: readonly string[] = []): T {
   return walk(value, 0) as T;
 }
 
-/** `token=…`, `password: …`, `api_key=…` inside free text; the value ends at whitespace, `&`, a quote or `,;)\\`. */
-const INLINE_SECRET = /\b((?:access_|refresh_)?token|secret|pass(?:word|wd)?|api[_-]?key|apikey|credential)(\s*[=:]\s*)(?!\[redacted\])[^\s&"',;)\\]+/gi;
+/**
+ * `token=…`, `password: …`, `api_key=…`, also quoted (`"api_key": "…"`, `password="…"`), inside free text;
+ * the value ends at whitespace, `&`, a quote or `,;)\\`.
+ */
+const INLINE_SECRET = /\b((?:access_|refresh_)?token|secret|pass(?:word|wd)?|api[_-]?key|apikey|credential|subscription[_-]?key|x-amz-signature|x-amz-credential|signature)(["']?\s*[=:]\s*["']?)(?!\[redacted\])[^\s&"',;)\\]+/gi;
 
 /** Masks known secret values and `Bearer …`/`key=…` forms inside free text such as logs and error messages. */
 export function maskString(s: string, knownSecrets: readonly string[] = []): string {
   let out = s;
   for (const secret of knownSecrets) if (secret.length >= 4) out = out.split(secret).join(REDACTED);
-  out = out.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`);
+  out = out.replace(/\b(Bearer|Basic|Authorization:\s*Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`);
   out = out.replace(/([?&](?:api[_-]?key|key|token|access_token|secret|password)=)[^&\s"']+/gi, `$1${REDACTED}`);
   out = out.replace(/(\b(?:sk|pk|rk)-[A-Za-z0-9_-]{8,})/g, REDACTED);
   // vendor error messages and request dumps also write secrets bare: "(token=abc)", "password: x", "api_key=y"

@@ -35,6 +35,8 @@ export async function deliverToUrl(b: BuiltBundle, url: string, o: DeliverOption
     body: new Uint8Array(b.gzip),
     headers: { "content-type": "application/gzip", "x-bundle-sha256": b.sha256, "x-device-id": o.deviceId },
     signal: AbortSignal.any([o.signal, AbortSignal.timeout(120_000)]),
+    // a redirect would carry the device's logs and config to wherever it points: only the given URL
+    redirect: "error",
   });
   if (!res.ok) throw new Error(`upload refused with HTTP ${res.status}; check that the upload URL is valid and not expired`);
   o.progress("upload", 1, 1);

@@ -3,7 +3,7 @@ import { RecentReports } from "../bundle/recent.ts";
 import { wireCommands } from "../commands/wire.ts";
 import { loadAgentConfig, type AgentConfig } from "../config/index.ts";
 import { createLogger } from "../log.ts";
-import { runProbes } from "../probes/index.ts";
+import { resolveApiKey, runProbes } from "../probes/index.ts";
 import { composeAgent } from "../runtime/compose.ts";
 import { Watchdog } from "../runtime/watchdog.ts";
 import { createTransport } from "../transport/from-config.ts";
@@ -11,9 +11,10 @@ import { ConfigReloader } from "../transport/reload.ts";
 import { AGENT_VERSION } from "../version.ts";
 import { join } from "node:path";
 
-/** Secret values to mask wherever they might surface (bundles, log ring, errors). */
-function knownSecrets(c: AgentConfig): string[] {
-  return [c.mqtt.password, c.cloud.api_key].filter((s): s is string => typeof s === "string" && s.length >= 4);
+/** Secret values to mask wherever they might surface (bundles, log ring, errors), the key file's included. */
+async function knownSecrets(c: AgentConfig): Promise<string[]> {
+  const fromFile = await resolveApiKey(c.cloud);
+  return [c.mqtt.password, c.cloud.api_key, fromFile.ok ? fromFile.key : null].filter((s): s is string => typeof s === "string" && s.length >= 4);
 }
 
 /**
@@ -21,7 +22,8 @@ function knownSecrets(c: AgentConfig): string[] {
  * stays); SIGINT/SIGTERM stop every unit in order. Returns -1: the process lives on.
  */
 export async function runCommand(config: AgentConfig, configPath: string): Promise<number> {
-  const ring = new LogRing(500, { knownSecrets: knownSecrets(config) });
+  const secrets = await knownSecrets(config);
+  const ring = new LogRing(500, { knownSecrets: secrets });
   const log = createLogger(config.log.level, undefined, [ring.stream]);
   const d = config.device;
   const { transport, spool } = createTransport(config, {
@@ -37,7 +39,7 @@ export async function runCommand(config: AgentConfig, configPath: string): Promi
     agent: composed.agent,
     log,
     bundleConfig: config,
-    knownSecrets: knownSecrets(config),
+    knownSecrets: secrets,
     logs: ring,
     recent,
     handledFile: join(config.spool.dir, "handled-commands.json"),

@@ -10,6 +10,11 @@ const TlsFiles = z.object({
   /** CA that signs device certificates; set it with require_client_cert for mutual TLS. */
   ca_file: z.string().min(1).optional(),
   require_client_cert: z.boolean().default(false),
+}).refine((t) => !t.require_client_cert || t.ca_file, {
+  // without our own CA, Node trusts the public roots: any publicly issued certificate whose CN is a
+  // device id would authenticate as that device
+  message: "require_client_cert needs ca_file: the CA that signs your device certificates",
+  path: ["ca_file"],
 });
 
 const ServiceAccount = z

@@ -93,6 +93,9 @@ export class EmbeddedBroker {
       const http = createHttpServer((_req, res) => res.writeHead(426).end("MQTT over WebSocket only\n"));
       this.#wss = new WebSocketServer({ server: http, handleProtocols: (protocols) => (protocols.has("mqtt") ? "mqtt" : false) });
       this.#wss.on("connection", (ws, req) => aedes.handle(createWebSocketStream(ws), req));
+      // ws re-emits the HTTP server's errors (EADDRINUSE) on itself: without a listener they would crash
+      // the process instead of reaching listen()'s one-sentence error
+      this.#wss.on("error", (err) => this.#log.debug({ err: err.message }, "websocket listener error"));
       this.#servers.push(http);
       this.ports.ws = await listen(http, c.ws.port, c.host);
     }

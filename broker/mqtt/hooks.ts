@@ -113,8 +113,17 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
         return;
       }
       if (!username && o.allowAnonymous) {
-        c[DEVICE] = client.id;
-        return done(null, true);
+        // anonymous access is for lab brokers; it must not let a passwordless client take over (and
+        // read the commands of) a device that has credentials
+        o.store.getCredential(client.id).then((cred) => {
+          if (cred) {
+            o.refusals.record("auth_failed", client.id ?? null, "anonymous connect as a provisioned device");
+            return done(authError("this device id needs its credentials", 4), false);
+          }
+          c[DEVICE] = client.id;
+          done(null, true);
+        }, () => done(authError("authentication unavailable", 5), false));
+        return;
       }
       if (!username || !password) {
         o.refusals.record("auth_failed", client.id ?? null, "no username or password");
