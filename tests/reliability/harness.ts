@@ -72,10 +72,10 @@ export class RestartableFleet {
 }
 
 /** An agent transport with a disk spool and a fast reconnect policy (tests: 100 ms → 1 s instead of 1 s → 120 s). */
-export function agentTransport(o: { url: string; id: string; secret?: string; spoolDir: string | null; maxMessages?: number; log?: Logger } & Partial<MqttTransportOptions>) {
+export function agentTransport(o: { url: string; id: string; secret?: string; spoolDir: string | null; maxMessages?: number; log?: Logger; headWriteDelayMs?: number } & Partial<MqttTransportOptions>) {
   const log = o.log ?? silent;
-  const spool = new Spool({ dir: o.spoolDir, maxMessages: o.maxMessages ?? 10_000, maxBytes: 16 * 1024 * 1024, memoryFallbackMessages: 500, log, headWriteDelayMs: 50 });
-  const { url, id, secret, spoolDir: _s, maxMessages: _m, log: _l, ...rest } = o;
+  const spool = new Spool({ dir: o.spoolDir, maxMessages: o.maxMessages ?? 10_000, maxBytes: 16 * 1024 * 1024, memoryFallbackMessages: 500, log, headWriteDelayMs: o.headWriteDelayMs ?? 50 });
+  const { url, id, secret, spoolDir: _s, maxMessages: _m, log: _l, headWriteDelayMs: _h, ...rest } = o;
   return new MqttTransport({
     url,
     deviceId: id,
