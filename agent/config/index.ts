@@ -57,6 +57,3 @@ export function resolveAgentConfig(raw: unknown, source: string): AgentConfig {
 export function loadAgentConfig(path: string): AgentConfig {
   return resolveAgentConfig(readConfigFile(path), `config file ${path}`);
 }
-
-/** The config with secrets replaced, for bundles and `config show`. */
-export { redact } from "../../shared/index.ts";

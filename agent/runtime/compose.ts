@@ -62,7 +62,6 @@ export function composeAgent(config: AgentConfig, transport: Transport, log: Log
     network: async () => (await runner.runOnce(["network"]))[0]?.result as never,
   };
   const device = { id: config.device.id, app_id: config.device.app_id, firmware_version: config.device.firmware_version, sdk_version: config.device.sdk_version };
-  let agent: Agent | null = null;
   const diagnosis = new DiagnosisService({
     // the runtime schedules diagnoses (cron, cloud.interval_s); the service keeps passive triggers and the budget
     config: { ...config.cloud, interval_s: 0 },
@@ -79,7 +78,7 @@ export function composeAgent(config: AgentConfig, transport: Transport, log: Log
 
   // "logs around the time" for the support report: the recent (already redacted) log lines
   const withLogs = (d: DiagnosisMessage): DiagnosisMessage => ({ ...d, log_excerpt: opts.logExcerpt ? opts.logExcerpt().slice(-50).map((l) => l.slice(0, 500)) : d.log_excerpt });
-  const source2: DiagnosisSource = {
+  const diagnosisSource: DiagnosisSource = {
     async run(trigger, o) {
       if (o.checks?.length) {
         const d = await runDiagnosis({ config: config.cloud, device, agentVersion: AGENT_VERSION, trigger, commandId: o.commandId ?? null, samples: providers, only: o.checks as CheckName[], signal: o.signal, log });
@@ -95,11 +94,11 @@ export function composeAgent(config: AgentConfig, transport: Transport, log: Log
     },
   };
 
-  agent = new Agent({
+  const agent = new Agent({
     deviceId: config.device.id,
     transport,
     samples: runnerSampleSource(runner),
-    diagnosis: source2,
+    diagnosis: diagnosisSource,
     cadence: { telemetry_s: config.cadence.telemetry_s, diagnosis_s: config.cloud.interval_s },
     log,
   });
@@ -111,10 +110,10 @@ export function composeAgent(config: AgentConfig, transport: Transport, log: Log
     async start() {
       runner.start();
       await diagnosis.start();
-      await agent!.start();
+      await agent.start();
     },
     async stop() {
-      await agent!.stop();
+      await agent.stop();
       await diagnosis.stop();
       runner.stop();
     },

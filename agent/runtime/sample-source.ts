@@ -12,8 +12,7 @@ export function runnerSampleSource(runner: SamplerRunner): SampleSource {
     async collect() {
       if (!primed) {
         primed = true;
-        const missing = runner.names.filter((n) => n === "system" && !(n in runner.latest()));
-        if (missing.length) await runner.runOnce(missing);
+        if (runner.names.includes("system") && !("system" in runner.latest())) await runner.runOnce(["system"]);
       }
       return { samples: runner.latest() as Samples, samplers: runner.health() };
     },

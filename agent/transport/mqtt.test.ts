@@ -2,20 +2,12 @@ import { createServer, type AddressInfo, type Server } from "node:net";
 import { Aedes } from "aedes";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "../../tests/helpers/wait.ts";
 import type { StateMessage } from "../../shared/index.ts";
 import { DailyCounter } from "./daily-counter.ts";
 import { MqttTransport } from "./mqtt.ts";
 
 const state = () => ({ v: 1 as const, device_id: "speaker-t", agent_version: "0.1.0", firmware_version: null, model: null, region: null, app_id: null, labels: {}, keepalive_s: 30 });
-
-async function waitFor<T>(fn: () => T | undefined | false, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("MQTT transport session and reconnect loop", () => {
   let broker: Aedes | undefined;
@@ -42,18 +34,18 @@ describe("MQTT transport session and reconnect loop", () => {
     transport = new MqttTransport({ url: `mqtt://127.0.0.1:${port}`, deviceId: "speaker-t", keepaliveS: 30, connectTimeoutMs: 2000, state, log: pino({ level: "silent" }), reconnect: { initialMs: 20, maxMs: 50, firstConnectJitterMs: 0 } });
     await transport.start();
     const drop = () => (broker as unknown as { clients: Record<string, { close(): void }> }).clients["speaker-t"]!.close();
-    await waitFor(() => states.length === 1, "online state");
+    await waitFor(() => states.length === 1, 5000, "online state");
     drop(); // a broken link: the broker publishes the will
-    await waitFor(() => states.length === 3, "will + online again");
+    await waitFor(() => states.length === 3, 5000, "will + online again");
     drop();
-    await waitFor(() => states.length === 5, "second will + online");
+    await waitFor(() => states.length === 5, 5000, "second will + online");
     expect(states.map((s) => `${s.status}/${s.reason}`)).toEqual(["online/startup", "offline/will", "online/startup", "offline/will", "online/startup"]);
     const wills = states.filter((s) => s.reason === "will");
     expect(wills[0]!.msg_id).not.toBe(wills[1]!.msg_id);
     expect(wills[1]!.ts).toBeGreaterThanOrEqual(wills[0]!.ts);
     await transport.stop();
     transport = undefined;
-    await waitFor(() => states.length === 6, "shutdown state");
+    await waitFor(() => states.length === 6, 5000, "shutdown state");
     expect(states.at(-1)).toMatchObject({ status: "offline", reason: "shutdown" });
   });
 
@@ -68,7 +60,7 @@ describe("MQTT transport session and reconnect loop", () => {
     const retries = await waitFor(() => {
       const r = lines.filter((l) => l.msg === "connection lost; reconnecting");
       return r.length >= 5 && r;
-    }, "five retries");
+    }, 5000, "five retries");
     // ceilings 20, 40, 80, 100, 100 ms; a uniform draw of 0.5 takes half of each
     expect(retries.slice(0, 5).map((l) => l.delayMs)).toEqual([10, 20, 40, 50, 50]);
   });

@@ -5,21 +5,13 @@ import { join } from "node:path";
 import { Aedes } from "aedes";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "../../tests/helpers/wait.ts";
 import { resolveAgentConfig } from "../config/index.ts";
 import { createTransport } from "./from-config.ts";
 import type { MqttTransport } from "./mqtt.ts";
 import { ConfigReloader } from "./reload.ts";
 
 const state = (id: string) => () => ({ v: 1 as const, device_id: id, agent_version: "0.1.0", firmware_version: null, model: null, region: null, app_id: null, labels: {}, keepalive_s: 30 });
-
-async function waitFor<T>(fn: () => T | undefined | false, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("config reload (SIGHUP)", () => {
   let broker: Aedes | undefined;
@@ -54,7 +46,7 @@ describe("config reload (SIGHUP)", () => {
     const made = createTransport(cfg, { log, state: state("speaker-r") });
     transport = made.transport;
     await transport.start();
-    await waitFor(() => transport!.connected, "connected");
+    await waitFor(() => transport!.connected, 5000, "connected");
     const cadences: [string, number][] = [];
     let next: unknown = raw();
     const reloader = new ConfigReloader(cfg, () => resolveAgentConfig(next, "test config"), {
@@ -97,7 +89,7 @@ describe("config reload (SIGHUP)", () => {
     const s = await setup();
     s.setNext(s.raw({ mqtt: { url: s.raw().mqtt.url, username: "speaker-r", password: "secret-two", reconnect: { first_connect_jitter_ms: 0 } } }));
     expect(s.reloader.reload()).toMatchObject({ ok: true, reconnected: true });
-    await waitFor(() => s.connects.length === 2 && transport!.connected, "reconnected");
+    await waitFor(() => s.connects.length === 2 && transport!.connected, 5000, "reconnected");
   });
 
   it("refuses a change of device identity", async () => {

@@ -3,7 +3,7 @@
  * (issue #6), silences, and the command service (issue #5). fleet.ts passes the real units; a route
  * whose unit is absent answers 503 `unavailable` instead of failing.
  */
-import type { TicketRecord } from "../store/types.ts";
+import type { SilenceRecord, TicketRecord } from "../store/types.ts";
 
 /** A ticket as the API shows it: the store's record plus the engine's fields when it has them. */
 export type ApiTicket = TicketRecord & { sla?: unknown };
@@ -16,16 +16,8 @@ export interface TicketActions {
   comment(id: number, actor: string, text: string): Promise<ApiTicket | null>;
 }
 
-/** A silence as the API shows it. */
-export interface ApiSilence {
-  id: string;
-  matchers: Record<string, string>;
-  startsAt: number;
-  endsAt: number;
-  comment: string;
-  createdBy: string;
-  createdAt: number;
-}
+/** A silence as the API shows it: the stored record without its internal expiry mark. */
+export type ApiSilence = Omit<SilenceRecord, "expiredAt">;
 
 /** Silences (broker/silences/service.ts); `create` throws an error named SilenceError for a bad request. */
 export interface SilenceActions {
@@ -52,15 +44,16 @@ export interface IncidentActions {
   commentIncident(id: number, actor: string, text: string): Promise<ApiIncident | null>;
 }
 
-/** A remote command's record (broker/commands/types.ts CommandRecord): the request, its state, progress and result. */
+/** What the routes read of a remote command's record (broker/commands/types.ts CommandRecord, which is sent whole). */
 export interface ApiCommand {
   id: string;
   deviceId: string;
   name: string;
   status: string;
+  args?: Record<string, unknown>;
+  issuer?: string;
   /** A finished bundle command's verified, decompressed bundle. */
-  bundle?: { sha256: string; bytes: number; content: unknown } | null;
-  [key: string]: unknown;
+  bundle?: { sha256: string; bytes: number; content?: unknown } | null;
 }
 
 export interface CommandActions {

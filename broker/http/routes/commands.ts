@@ -28,9 +28,8 @@ export function commandHandlers(d: RouteDeps, hub: SseHub): Pick<Handlers, Comma
    */
   const project = (c: ApiCommand, role: Parameters<typeof roleAllows>[0]): ApiCommand => {
     if (roleAllows(role, "technician")) return c;
-    const rec = c as ApiCommand & { bundle?: { sha256: string; bytes: number } | null; args?: Record<string, unknown> };
-    const { upload_url: _hidden, ...args } = rec.args ?? {};
-    return { ...rec, args, bundle: rec.bundle ? { sha256: rec.bundle.sha256, bytes: rec.bundle.bytes } : null } as ApiCommand;
+    const { upload_url: _hidden, ...args } = c.args ?? {};
+    return { ...c, args, bundle: c.bundle ? { sha256: c.bundle.sha256, bytes: c.bundle.bytes } : null };
   };
   return {
     sendCommand: async ({ params, body, principal }) => {
