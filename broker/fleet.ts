@@ -124,6 +124,7 @@ export class FleetServer {
       events: this.events,
       // commands live in the fleet's own store (SQLite file or PostgreSQL schema), so replicas share them
       store: commandStoreFor(this.store),
+      uploadOrigins: this.config.commands.bundle_upload_origins,
       log: o.log.child({ unit: "commands" }),
       ...(o.now ? { now: o.now } : {}),
     });

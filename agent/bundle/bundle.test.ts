@@ -1,3 +1,8 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -73,6 +78,35 @@ describe("support bundle", () => {
     expect(received[0]!.sha).toBe(out.sha256);
     status = 403;
     await expect(run({ upload_url: url }, ctx())).rejects.toThrow(/HTTP 403/);
+  });
+
+  it("uploads under the executable's --lite-mode (no WebAssembly, so no fetch), and refuses a redirect instead of following it", async () => {
+    const received: string[] = [];
+    server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        received.push(`${req.method} ${req.url}`);
+        if (req.url === "/moved") res.writeHead(302, { location: "http://127.0.0.1:9/elsewhere" }).end();
+        else res.writeHead(201).end("stored");
+      });
+    });
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Node's TypeScript stripping needs WebAssembly too: the module runs bundled to JavaScript, as in the executable
+    const js = join(mkdtempSync(join(tmpdir(), "deliver-lite-")), "deliver.mjs");
+    await build({ entryPoints: [new URL("./deliver.ts", import.meta.url).pathname], bundle: true, platform: "node", format: "esm", outfile: js, logLevel: "silent" });
+    const script = `
+      import { deliverToUrl } from ${JSON.stringify(js)};
+      const o = { id: "c1", deviceId: "speaker-b", send: async () => {}, progress: () => {}, now: Date.now, signal: new AbortController().signal };
+      const b = { gzip: Buffer.from("bundle bytes"), sha256: "00" };
+      const ok = await deliverToUrl(b, ${JSON.stringify(base)} + "/upload", o);
+      const moved = await deliverToUrl(b, ${JSON.stringify(base)} + "/moved", o).then(() => "followed", (e) => e.message);
+      console.log(JSON.stringify({ ok, moved }));`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ["--lite-mode", "--input-type=module", "-e", script], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
+    );
+    expect(JSON.parse(out)).toEqual({ ok: { delivery: "upload", status: 201, bytes: 12, sha256: "00" }, moved: "upload refused with HTTP 302; check that the upload URL is valid and not expired" });
+    expect(received).toEqual(["PUT /upload", "PUT /moved"]);
   });
 
   it("the log ring keeps the newest lines, masked", () => {

@@ -8,7 +8,6 @@ export interface BundleCommandDeps {
   sources: () => Omit<BundleSources, "now" | "deviceId">;
   send: DeliverOptions["send"];
   now?: () => number;
-  fetch?: typeof fetch;
   /** Used when the command gives no max_bytes. */
   defaultMaxBytes?: number;
 }
@@ -21,7 +20,7 @@ export function bundleCommand(d: BundleCommandDeps): (args: CommandArgs<"bundle"
     const built = buildBundle({ ...d.sources(), deviceId: d.deviceId, now: now() }, args.max_bytes ?? d.defaultMaxBytes ?? 2 * 1024 * 1024);
     if ("error" in built) throw new Error(built.error);
     ctx.progress("collect", 1, 1, `${built.gzip.length} bytes gzip`);
-    const o: DeliverOptions = { id: ctx.id, deviceId: d.deviceId, send: d.send, progress: ctx.progress, now, signal: ctx.signal, ...(d.fetch ? { fetch: d.fetch } : {}) };
+    const o: DeliverOptions = { id: ctx.id, deviceId: d.deviceId, send: d.send, progress: ctx.progress, now, signal: ctx.signal };
     const out = args.upload_url ? await deliverToUrl(built, args.upload_url, o) : await deliverOverMqtt(built, o);
     return { ...out, trimmed: built.trimmed };
   };

@@ -1,3 +1,5 @@
+import http from "node:http";
+import https from "node:https";
 import { newMessageId, type MessageOf } from "../../shared/index.ts";
 import type { DeviceKind } from "../transport/types.ts";
 import type { BuiltBundle } from "./builder.ts";
@@ -12,7 +14,6 @@ export interface DeliverOptions {
   progress: (step: string, done: number, total: number, detail?: string) => void;
   now: () => number;
   signal: AbortSignal;
-  fetch?: typeof fetch;
 }
 
 /** Sends the bundle as BundleChunk messages (spooled, QoS 1, in order); the fleet checks the sha256. */
@@ -27,18 +28,32 @@ export async function deliverOverMqtt(b: BuiltBundle, o: DeliverOptions): Promis
   return { delivery: "mqtt", chunks: total, bytes: b.gzip.length, sha256: b.sha256 };
 }
 
-/** PUTs the bundle to a (pre-signed) upload URL; a non-2xx answer is a failure with its status. */
+/**
+ * PUTs the bundle to a (pre-signed) upload URL; a non-2xx answer is a failure with its status. A redirect
+ * is one too: it would carry the device's logs and config to wherever it points, so only the given URL.
+ * node:http(s), not `fetch`: fetch parses HTTP in WebAssembly, which the executable's --lite-mode lacks.
+ */
 export async function deliverToUrl(b: BuiltBundle, url: string, o: DeliverOptions): Promise<{ delivery: "upload"; status: number; bytes: number; sha256: string }> {
   o.progress("upload", 0, 1);
-  const res = await (o.fetch ?? fetch)(url, {
-    method: "PUT",
-    body: new Uint8Array(b.gzip),
+  const status = await put(url, b.gzip, {
     headers: { "content-type": "application/gzip", "x-bundle-sha256": b.sha256, "x-device-id": o.deviceId },
     signal: AbortSignal.any([o.signal, AbortSignal.timeout(120_000)]),
-    // a redirect would carry the device's logs and config to wherever it points: only the given URL
-    redirect: "error",
   });
-  if (!res.ok) throw new Error(`upload refused with HTTP ${res.status}; check that the upload URL is valid and not expired`);
+  if (status < 200 || status > 299) throw new Error(`upload refused with HTTP ${status}; check that the upload URL is valid and not expired`);
   o.progress("upload", 1, 1);
-  return { delivery: "upload", status: res.status, bytes: b.gzip.length, sha256: b.sha256 };
+  return { delivery: "upload", status, bytes: b.gzip.length, sha256: b.sha256 };
+}
+
+/** One PUT of `body`; resolves with the status once the answer has been read (its body is discarded). */
+function put(url: string, body: Buffer, opts: { headers: Record<string, string>; signal: AbortSignal }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const lib = url.startsWith("https:") ? https : http;
+    const req = lib.request(url, { method: "PUT", signal: opts.signal, headers: { ...opts.headers, "content-length": String(body.length) } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }

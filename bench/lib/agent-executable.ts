@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readdirSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
@@ -54,4 +54,20 @@ export function agentCommand(root: string, configPath: string, tmp: string, node
     how: "from source (node agent/cli/main.ts)",
     notes: [`${reason}: the agent ran from source under ${process.version} (type stripping, unbundled modules, no --lite-mode: more memory than the executable a device runs)`],
   };
+}
+
+/**
+ * The environment the shipped systemd unit gives the agent (its `Environment=` lines, e.g. MALLOC_ARENA_MAX),
+ * so the benchmark runs the executable as a device does; the bare baseline gets the same.
+ */
+export function unitEnvironment(root: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(join(root, "deploy", "systemd", "edge-agent.service"), "utf8").split("\n")) {
+    const m = /^Environment=(.*)$/.exec(line.trim());
+    for (const pair of m?.[1]?.split(/\s+/) ?? []) {
+      const eq = pair.indexOf("=");
+      if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  return env;
 }

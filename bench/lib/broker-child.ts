@@ -44,8 +44,6 @@ if (mode === "raw") {
   port = fleet.broker.ports.tcp;
 }
 
-const firstSeen = new Map<string, number>();
-fleet?.events.on("state", (s) => void (firstSeen.has(s.device_id) || firstSeen.set(s.device_id, Date.now())));
 const incidentLog: { action: string; id: number; severity: string; status: string; at: number }[] = [];
 (fleet?.events as unknown as { on(e: string, f: (x: { action: string; incident: { id: number; severity: string; status: string } }) => void): void } | undefined)?.on("incident", (e) =>
   incidentLog.push({ action: e.action, id: e.incident.id, severity: e.incident.severity, status: e.incident.status, at: Date.now() }),
@@ -76,15 +74,15 @@ process.on("message", async (m: { id: number; cmd: string; arg?: unknown }) => {
         reply(c ? { read: c.conn?.bytesRead ?? 0, written: c.conn?.bytesWritten ?? 0 } : null);
         break;
       }
-      case "first-seen":
-        reply(firstSeen.get(m.arg as string) ?? null);
-        break;
       case "incidents": {
         const list = await fleet!.store.listIncidents({ limit: 50 });
         const tickets = m.arg === "light" ? [] : await fleet!.store.listTickets({ limit: 100_000 });
         reply({ incidents: list, log: incidentLog, tickets: tickets.length, liveTickets: tickets.filter((t) => t.status !== "resolved" && t.status !== "closed").length });
         break;
       }
+      case "snap":
+        reply((await import("node:v8")).writeHeapSnapshot(m.arg as string));
+        break;
       case "stop":
         await fleet?.stop();
         if (aedes) await new Promise<void>((r) => aedes!.close(() => r()));

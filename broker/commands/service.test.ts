@@ -10,10 +10,10 @@ import { CommandInputError, CommandService, MemoryCommandStore, SqliteCommandSto
 let now = 1_750_000_000_000;
 const services: CommandService[] = [];
 
-async function setup(store: CommandStore = new MemoryCommandStore()) {
+async function setup(store: CommandStore = new MemoryCommandStore(), uploadOrigins: string[] = []) {
   const published: { topic: string; payload: Buffer; qos: number }[] = [];
   const events = new FleetEvents();
-  const svc = new CommandService({ publish: async (topic, payload, qos) => void published.push({ topic, payload, qos }), events, store, log: pino({ level: "silent" }), now: () => now });
+  const svc = new CommandService({ publish: async (topic, payload, qos) => void published.push({ topic, payload, qos }), events, store, log: pino({ level: "silent" }), now: () => now, uploadOrigins });
   await svc.start();
   services.push(svc);
   const updates: CommandRecord[] = [];
@@ -53,6 +53,24 @@ describe("CommandService", () => {
     await expect(svc.send({ deviceId: "bad/id", name: "ping", issuer: "t" })).rejects.toBeInstanceOf(CommandInputError);
     await expect(svc.send({ deviceId: "speaker-1", name: "ping", issuer: "t", ttlS: 0 })).rejects.toThrow(/ttl_s/);
     expect(published).toHaveLength(0);
+  });
+
+  it("sends a bundle upload only to an origin the operator listed: a LAN address or any other host is refused before publishing", async () => {
+    const closed = await setup();
+    // default: no upload origins, so a technician token cannot aim devices at their own network
+    await expect(closed.svc.send({ deviceId: "speaker-1", name: "bundle", args: { upload_url: "http://192.168.1.1/admin" }, issuer: "t" })).rejects.toThrow(
+      "upload_url http://192.168.1.1 is not an allowed bundle upload origin; leave it out to receive the bundle over MQTT, or list the origin in the fleet config's commands.bundle_upload_origins",
+    );
+    await closed.svc.send({ deviceId: "speaker-1", name: "bundle", args: {}, issuer: "t" });
+    expect(closed.published).toHaveLength(1);
+
+    const open = await setup(new MemoryCommandStore(), ["https://uploads.example.com"]);
+    await open.svc.send({ deviceId: "speaker-1", name: "bundle", args: { upload_url: "https://uploads.example.com/b/123?sig=abc" }, issuer: "t" });
+    // same host, other scheme or port: another origin
+    for (const url of ["http://uploads.example.com/b/1", "https://uploads.example.com:8443/b/1", "https://evil.example.com/b/1"]) {
+      await expect(open.svc.send({ deviceId: "speaker-1", name: "bundle", args: { upload_url: url }, issuer: "t" })).rejects.toThrow(/is not an allowed bundle upload origin; use one of https:\/\/uploads\.example\.com$/);
+    }
+    expect(open.published).toHaveLength(1);
   });
 
   it("marks a device's expired refusal as expired, and an unanswered command expired after its expiry", async () => {

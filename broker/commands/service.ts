@@ -47,6 +47,8 @@ export interface CommandServiceOptions {
   expiryGraceMs?: number;
   sweepIntervalMs?: number;
   maxTtlS?: number;
+  /** Origins a bundle command's upload_url may point at (fleet config commands.bundle_upload_origins). */
+  uploadOrigins?: readonly string[];
 }
 
 interface ServiceEvents {
@@ -104,6 +106,14 @@ export class CommandService extends EventEmitter<ServiceEvents> {
     await this.#chain;
   }
 
+  /** A device PUTs its logs and config to upload_url from inside its own network: only to an origin the operator listed. */
+  #checkUploadUrl(url: string): void {
+    const origins = (this.#o.uploadOrigins ?? []).map((o) => new URL(o).origin);
+    if (origins.includes(new URL(url).origin)) return;
+    const hint = origins.length ? `use one of ${origins.join(", ")}` : "leave it out to receive the bundle over MQTT, or list the origin in the fleet config's commands.bundle_upload_origins";
+    throw new CommandInputError(`upload_url ${new URL(url).origin} is not an allowed bundle upload origin; ${hint}`, [`args.upload_url: origin not in commands.bundle_upload_origins`]);
+  }
+
   /** Validates, records and publishes a command. Throws CommandInputError for a request the device would refuse. */
   async send(req: SendCommand): Promise<CommandRecord> {
     const now = this.#now();
@@ -115,6 +125,8 @@ export class CommandService extends EventEmitter<ServiceEvents> {
     const request = { v: 1, device_id: req.deviceId, ts: now, msg_id: newMessageId(), id: newMessageId(), issuer: req.issuer, expires_at: now + ttlS * 1000, name: name.data, args: req.args ?? {} };
     const parsed = CommandRequest.safeParse(request);
     if (!parsed.success) throw new CommandInputError(`the '${name.data}' command is invalid; fix the listed fields`, formatIssues(parsed.error));
+    const upload = parsed.data.name === "bundle" ? (parsed.data.args as { upload_url?: string }).upload_url : undefined;
+    if (upload !== undefined) this.#checkUploadUrl(upload);
     const rec: CommandRecord = {
       id: request.id,
       deviceId: req.deviceId,

@@ -142,6 +142,12 @@ export const FleetConfigSchema = z
         cluster: z
           .object({
             redis_url: z.string().regex(/^redis:\/\//, "must be a redis:// URL, e.g. redis://127.0.0.1:6379/0"),
+            /**
+             * How often each broker announces itself. A broker silent for 3 intervals is dead: another one
+             * publishes the Last Wills of its devices (checked every 4 intervals), so they go offline within
+             * ~7 intervals of a crash. aedes' own default, 60 s, would leave them "online" for up to 7 minutes.
+             */
+            heartbeat_interval_ms: z.number().int().min(500).max(60_000).default(5000),
           })
           .strict()
           .optional(),
@@ -196,6 +202,21 @@ export const FleetConfigSchema = z
         history_per_device: z.number().int().min(10).max(100_000).default(500),
         retention_days: z.number().int().min(1).max(3650).default(30),
       })
+      .prefault({}),
+    commands: z
+      .object({
+        /**
+         * Where a technician may have a device PUT its diagnostic bundle (the bundle command's upload_url):
+         * exact origins such as "https://uploads.example.com". A device uploads from inside its own
+         * network, so any other URL is refused rather than letting an API token aim devices at their LAN.
+         * Empty (the default): bundles travel over MQTT to the fleet only.
+         */
+        bundle_upload_origins: z
+          .array(z.url({ protocol: /^https?$/ }).refine((u) => new URL(u).origin === u.replace(/\/$/, ""), "must be an origin only (scheme, host and port), e.g. https://uploads.example.com"))
+          .max(32)
+          .default([]),
+      })
+      .strict()
       .prefault({}),
     tickets: TicketsConfig.prefault({}),
     notify: NotifyConfig.prefault({}),

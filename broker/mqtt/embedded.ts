@@ -67,8 +67,12 @@ export class EmbeddedBroker {
       // device ids are up to 64 characters; MQTT 3.1.1 only guarantees 23
       maxClientsIdLength: 64,
       connectTimeout: 10_000,
+      ...(c.cluster ? { heartbeatInterval: c.cluster.heartbeat_interval_ms } : {}),
     });
     this.#aedes = aedes;
+    // e.g. Redis unreachable while publishing a dead broker's wills (cluster mode): aedes retries at its
+    // next check; without a listener the error event would end the process
+    (aedes as unknown as NodeJS.EventEmitter).on("error", (err: Error) => this.#log.warn({ err: err.message }, "broker background task failed; it is retried"));
     aedes.on("clientError", (client, err) => this.#log.debug({ client: client?.id, err: err.message }, "client error"));
     aedes.on("connectionError", (client, err) => this.#log.debug({ client: client?.id, err: err.message }, "connection error"));
 

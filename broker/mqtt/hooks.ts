@@ -154,8 +154,19 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
     },
 
     authorizePublish(client, packet: PublishPacket, callback) {
-      // null: aedes publishing an obsolete will of a client that is gone; it was authorised at connect
-      if (!client) return callback(null);
+      // null: aedes publishing the Last Will of a client whose broker died (cluster mode, found by the
+      // surviving brokers' heartbeat check); the will was authorised when its device connected. It is that
+      // device's offline signal, so it is ingested like any will; anything else is passed on.
+      if (!client) {
+        const t = parseTopic(packet.topic);
+        if (!t.ok || t.kind !== "state") return callback(null);
+        o.ingest.handle(packet.topic, packet.payload as Buffer, null).then(
+          () => ((packet.retain = false), callback(null)),
+          // aedes keeps the will and tries again at its next check
+          (err: Error) => callback(err),
+        );
+        return;
+      }
       const topic = packet.topic;
       // MQTT 3.1.1 §4.7.2: topics starting with $ are the server's; no client publishes there
       if (topic.startsWith("$")) {
@@ -198,7 +209,13 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
       // device is already in the store. Invalid content is acked and dropped (counted): a device
       // would otherwise redeliver the same bad message forever.
       o.ingest.handle(topic, packet.payload as Buffer, client.id).then(
-        () => callback(null),
+        () => {
+          // The store is the record of a device's state (REST API, live events); a retained copy in the
+          // broker's memory would cost ~0.6 KB per device, kept for every device ever seen, even long
+          // gone (issue #9). Subscribers still get the state live, with the flag cleared.
+          packet.retain = false;
+          callback(null);
+        },
         (err: Error) => callback(err),
       );
     },

@@ -52,6 +52,12 @@ describe("MQTT over TCP", () => {
     await a.publishAsync(topicFor("state", "dev-a"), encode.state(stateMsg("dev-a", h.scheduler.now())), { qos: 1, retain: true });
     expect((await h.fleet.store.getDevice("dev-a"))?.online).toBe(true);
     expect(h.fleet.refusals.snapshot()).toMatchObject({ auth_failed: 1, identity_mismatch: 1 });
+    // the store holds the state; the broker keeps no retained copy in memory (issue #9: ~0.6 KB per device ever seen)
+    await settle(); // aedes stores a retained message after the PUBACK
+    const retained: unknown[] = [];
+    const persistence = (h.fleet.broker.aedes as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<unknown> } }).persistence;
+    for await (const p of persistence.createRetainedStream("#")) retained.push(p);
+    expect(retained).toEqual([]);
   });
 
   it("start() arms the periodic units and stop() cancels every timer it started", async () => {

@@ -35,8 +35,12 @@ export interface Target {
  *   is I/O-bound (a report every minute), so the interpreter is fast enough; saves ~13 MB (compiler code
  *   pages, code space, feedback vectors). Its cost: no WebAssembly, hence no `fetch` (undici parses HTTP
  *   in wasm); the agent uses node:http (agent/probes/http-get.ts).
+ * - `--single-threaded` (no V8 background threads: GC marking and compile tasks run on the main thread,
+ *   fine for a ~15 MB heap) and `--bytecode-old-age=1` (bytecode of a function not run since the last GC
+ *   is dropped and recompiled on its next call: most of the agent's code runs once a minute or less).
+ *   Together ~2 MB; the unit's MALLOC_ARENA_MAX=2 and UV_THREADPOOL_SIZE=2 (deploy/systemd) ~2 MB more.
  */
-export const AGENT_EXEC_ARGV = ["--max-semi-space-size=1", "--lite-mode"] as const;
+export const AGENT_EXEC_ARGV = ["--max-semi-space-size=1", "--lite-mode", "--single-threaded", "--bytecode-old-age=1"] as const;
 
 /**
  * The fleet bundles its dashboard with esbuild on first request; esbuild is a native binary the

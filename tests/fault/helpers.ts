@@ -58,8 +58,8 @@ export function diagnosisMsg(id: string, fault: DiagnosisMessage["verdict"]["fau
 }
 
 /**
- * `edge-fleet serve` as a child process on fixed ports and one SQLite file, so it can be killed with
- * SIGKILL (no shutdown code runs) and started again where devices expect it.
+ * `edge-fleet serve` as a child process on fixed ports and one SQLite file (or the store its config
+ * names), so it can be killed with SIGKILL (no shutdown code runs) and started again where devices expect it.
  */
 export class ChildFleet {
   readonly dir = mkdtempSync(join(tmpdir(), "edge-fault-"));
@@ -80,7 +80,7 @@ export class ChildFleet {
   async start(): Promise<void> {
     if (!this.mqttPort) [this.mqttPort, this.httpPort] = [await freePort(), await freePort()];
     const c = this.#config;
-    const cfg = { ...c, mqtt: { ...c.mqtt, host: "127.0.0.1", port: this.mqttPort }, http: { host: "127.0.0.1", port: this.httpPort }, store: { driver: "sqlite", path: this.dbPath }, log: { level: "warn" } };
+    const cfg = { ...c, mqtt: { ...c.mqtt, host: "127.0.0.1", port: this.mqttPort }, http: { host: "127.0.0.1", port: this.httpPort }, store: c.store ?? { driver: "sqlite", path: this.dbPath }, log: { level: "warn" } };
     const file = join(this.dir, "fleet.json");
     writeFileSync(file, JSON.stringify(cfg));
     const child = spawn(process.execPath, ["broker/cli/main.ts", "serve", "--config", file], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });

@@ -9,7 +9,9 @@ import { Refusals } from "../../broker/mqtt/refusals.ts";
 import type { PostgresStore } from "../../broker/store/postgres/store.ts";
 import type { FleetStore } from "../../broker/store/types.ts";
 import { topicFor } from "../../shared/index.ts";
+import { ChildFleet } from "../fault/helpers.ts";
 import { startTestFleet, waitFor } from "../helpers/fleet.ts";
+import { encode, stateMsg } from "../../broker/testing/messages.ts";
 import { requireService, runToken } from "./services.ts";
 
 const REDIS = "redis://127.0.0.1:6379/0";
@@ -139,4 +141,35 @@ describe.runIf(withPostgres)("two fleets configured with mqtt.cluster", () => {
     await device.endAsync();
     device = await mqtt.connectAsync(b.mqttUrl, { ...opts, clean: true });
   }, 30_000);
+});
+
+describe.runIf(withPostgres)("a fleet process of the cluster dies", () => {
+  let dead: ChildFleet | undefined;
+  let alive: Awaited<ReturnType<typeof startTestFleet>> | undefined;
+  let device: mqtt.MqttClient | undefined;
+  afterEach(async () => {
+    device?.end(true);
+    await dead?.dispose();
+    await (alive?.fleet.store as PostgresStore | undefined)?.dropSchema();
+    await alive?.stop();
+    [dead, alive, device] = [undefined, undefined, undefined];
+  });
+
+  it("a surviving fleet publishes the Last Will of each device that was connected to it, and the device shows offline", async () => {
+    const token = runToken();
+    // 1 s heartbeats: the dead broker is noticed after 3 s, its wills published at the next 4 s check
+    const config = { mqtt: { cluster: { redis_url: REDIS, heartbeat_interval_ms: 1000 } }, store: { driver: "postgres" as const, url: PG_URL, schema: `rw_${token}` } };
+    alive = await startTestFleet(config);
+    dead = new ChildFleet(config);
+    await dead.start();
+    const { id, secret } = await alive.provision(`rcw-${token}`);
+    const will = { topic: topicFor("state", id), payload: encode.state(stateMsg(id, Date.now(), { status: "offline", reason: "will" })), qos: 1 as const, retain: true };
+    device = await mqtt.connectAsync(dead.url, { clientId: id, username: id, password: secret, clean: false, protocolVersion: 4, reconnectPeriod: 0, will });
+    await device.publishAsync(topicFor("state", id), encode.state(stateMsg(id, Date.now())), { qos: 1, retain: true });
+    await waitFor(async () => (await alive!.fleet.store.getDevice(id))?.online === true, 10_000, "device online as seen by the surviving fleet");
+
+    // no DISCONNECT, no will from the dead process itself: only the surviving one can say the device is gone
+    await dead.kill();
+    await waitFor(async () => (await alive!.fleet.store.getDevice(id))?.online === false, 20_000, "device offline after its broker died");
+  }, 40_000);
 });
