@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "docs/**", "broker/http/dashboard/dist/**", "bench/results/**"] },
+  { ignores: ["node_modules/**", "dist/**", "docs/**", "broker/http/dashboard/dist/**", "bench/results/**", ".data/**", "test-results/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -16,6 +16,19 @@ const telemetry = (id = "spk-1") => ({
 });
 const buf = (o: unknown) => Buffer.from(JSON.stringify(o));
 
+describe("message ids", () => {
+  it("are UUID v7 without dashes: valid MessageIds, unique, and a later millisecond sorts after an earlier one (the fleet's dedup index appends)", () => {
+    const t = 1_800_000_000_000;
+    const ids = Array.from({ length: 50_000 }, (_, i) => newMessageId(t + Math.floor(i / 100)));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids.slice(0, 100)) expect(id).toMatch(/^[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$/);
+    expect(ids[0]!.slice(0, 12)).toBe(t.toString(16).padStart(12, "0"));
+    // ids of different milliseconds are in time order; within one millisecond the order is random
+    const firsts = ids.filter((_, i) => i % 100 === 0);
+    expect([...firsts].sort()).toEqual(firsts);
+  });
+});
+
 describe("topics", () => {
   it("builds and parses every kind under the versioned namespace", () => {
     expect(topicFor("state", "spk-1")).toBe("edge/v1/spk-1/state");

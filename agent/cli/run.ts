@@ -18,11 +18,21 @@ async function knownSecrets(c: AgentConfig): Promise<string[]> {
 }
 
 /**
+ * Adds a reloaded config's secrets (a rotated MQTT password, a new API key) to the list the log ring,
+ * bundles and command errors mask: they hold this very array, so it grows in place. The old values
+ * stay masked too: they may still be in the log ring.
+ */
+export async function rememberSecrets(into: string[], c: AgentConfig): Promise<void> {
+  for (const s of await knownSecrets(c)) if (!into.includes(s)) into.push(s);
+}
+
+/**
  * `edge-agent run`: the service. SIGHUP reloads the config (a bad one is refused and the running one
  * stays); SIGINT/SIGTERM stop every unit in order. Returns -1: the process lives on.
  */
 export async function runCommand(config: AgentConfig, configPath: string): Promise<number> {
-  const secrets = await knownSecrets(config);
+  const secrets: string[] = [];
+  await rememberSecrets(secrets, config);
   const ring = new LogRing(500, { knownSecrets: secrets });
   const log = createLogger(config.log.level, undefined, [ring.stream]);
   const d = config.device;
@@ -75,6 +85,9 @@ export async function runCommand(config: AgentConfig, configPath: string): Promi
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGHUP", () => void reloader.reload());
+  process.on("SIGHUP", () => {
+    const r = reloader.reload();
+    if (r.ok) void rememberSecrets(secrets, r.config).catch((err: Error) => log.warn({ err: err.message }, "could not read the reloaded secrets to mask them"));
+  });
   return -1;
 }

@@ -60,6 +60,13 @@ export const TARGETS: Readonly<Record<string, Target>> = {
     arches: ["x64", "arm64", "armv7l"],
     embed: ["agent/assets/utterance.wav", "agent/assets/utterance.json"],
     execArgv: AGENT_EXEC_ARGV,
+    // the executables are Linux-only, and /proc always answers there: the systeminformation fallback stays out
+    prebuilt: {
+      "agent/samplers/system/si-fallback.ts": async () =>
+        `export async function loadSystemInformation() { throw new Error("/proc/stat or /proc/meminfo could not be read, and this executable carries no systeminformation fallback; check that /proc is mounted"); }\n`,
+      // zod's error messages in 40 languages: the agent reports in English (zod's default), ~170 KB less heap
+      "node_modules/zod/v4/locales/index.js": async () => `export { default as en } from "./en.js";\n`,
+    },
   },
   // The fleet runs on servers and gateways: x64 and arm64 only (issue #8).
   fleet: {

@@ -1,6 +1,7 @@
 import { uptime } from "node:os";
 import type { SystemSource } from "../types.ts";
 import type { SysInfo } from "./system.ts";
+import { loadSystemInformation } from "./si-fallback.ts";
 
 /** CPU time counters of /proc/stat's aggregate line, in clock ticks. */
 interface CpuTicks {
@@ -79,8 +80,4 @@ export function procSysInfo(source: SystemSource, fallback: () => Promise<SysInf
       return { uptime: uptime() };
     },
   };
-}
-
-async function loadSystemInformation(): Promise<SysInfo> {
-  return (await import("systeminformation")) as unknown as SysInfo;
 }
