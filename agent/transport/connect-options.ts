@@ -33,6 +33,23 @@ function readPem(path: string, what: string): Buffer {
 }
 
 /**
+ * The broker's address from mqtt.url, read with the WHATWG URL parser. Given a URL string, MQTT.js parses
+ * it with the legacy url.parse, and Node 24 prints a deprecation warning (DEP0169) on every start, which a
+ * support engineer reading the journal would rightly ask about. Credentials in the URL are honoured as
+ * MQTT.js would; mqtt.username/password, when set, take precedence (they are spread after).
+ */
+export function brokerAddress(url: string): IClientOptions {
+  const u = new URL(url);
+  const hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
+  const o: IClientOptions = { protocol: u.protocol.slice(0, -1) as IClientOptions["protocol"], hostname, host: hostname };
+  if (u.port) o.port = Number(u.port);
+  if (/^wss?:$/.test(u.protocol)) o.path = `${u.pathname}${u.search}`;
+  if (u.username) o.username = decodeURIComponent(u.username);
+  if (u.password) o.password = decodeURIComponent(u.password);
+  return o;
+}
+
+/**
  * MQTT.js options for one connection: persistent session under the device id (clean off, so QoS 1
  * commands queued while the device was away are delivered), no MQTT.js reconnect (we run our own backoff),
  * TLS with CA pinning and an optional client certificate. Reads the PEM files; throws a readable error.

@@ -3,7 +3,7 @@ import { encodeMessage, newMessageId, topicFor, TOPICS, type MessageOf, type Sta
 import type { Logger } from "../log.ts";
 import { Spool } from "../spool/spool.ts";
 import { backoffDelayMs, firstConnectDelayMs, type BackoffPolicy } from "./backoff.ts";
-import { clientOptions, connectionChanged, type ConnectionSettings } from "./connect-options.ts";
+import { brokerAddress, clientOptions, connectionChanged, type ConnectionSettings } from "./connect-options.ts";
 import { DailyCounter } from "./daily-counter.ts";
 import type { DeviceKind, Transport } from "./types.ts";
 
@@ -98,7 +98,7 @@ export class MqttTransport implements Transport {
     const will = { topic: topicFor("state", deviceId), payload: encodeMessage("state", this.#stateMessage("offline", "will")), qos: 1 as const, retain: true };
     let client: MqttClient;
     try {
-      client = mqtt.connect(this.#o.url, { ...this.#clientOpts, will });
+      client = mqtt.connect({ ...brokerAddress(this.#o.url), ...this.#clientOpts, will });
     } catch (err) {
       // e.g. an unsupported URL scheme: keep retrying (a reload can fix the URL) rather than crash
       this.#o.log.error({ err: (err as Error).message, url: this.#o.url }, "cannot connect; check mqtt.url");

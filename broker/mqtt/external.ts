@@ -68,13 +68,15 @@ export class ExternalBroker {
     this.#client = client;
     client.handleMessage = (packet, done) => {
       const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
-      // the pipeline never throws for bad input; a throw here is the store failing, so no PUBACK:
-      // the broker keeps the message for this session and delivers it again after the reconnect
+      // the pipeline never throws for bad input; a throw here is the store failing, so no PUBACK: the
+      // broker keeps the message for this session. MQTT 5 delivers an unacknowledged message again only on
+      // a new connection (§4.4), so this one is dropped: MQTT.js reconnects into the same session after
+      // reconnectPeriod and the broker redelivers it, instead of it waiting for some later reconnect.
       this.#o.ingest.handle(packet.topic, payload, null).then(
         () => done(),
         (err: Error) => {
-          log.error({ err: err.message, topic: packet.topic }, "ingest failed; the message stays unacknowledged");
-          done(err);
+          log.error({ err: err.message, topic: packet.topic }, "ingest failed; reconnecting so the broker delivers the message again");
+          client.stream.destroy();
         },
       );
     };

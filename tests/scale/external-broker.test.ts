@@ -111,6 +111,24 @@ describe.runIf(available)("external broker mode: replicas consuming one shared s
     expect(b.ingest.stats.accepted + a2.ingest.stats.accepted).toBeGreaterThan(0);
   });
 
+  it("a report whose storage fails is delivered again at once: the replica reconnects into its session instead of leaving it unacknowledged", async () => {
+    const a = await replica("retry");
+    // the store fails for the first report only (a database hiccup)
+    const handle = a.ingest.handle.bind(a.ingest);
+    let failures = 0;
+    a.ingest.handle = async (...args) => {
+      if (failures++ === 0) throw new Error("database is locked");
+      return handle(...args);
+    };
+    await publishReports(2000, 2001);
+    const tickets = await waitFor(async () => {
+      const m = await ticketsOfRun(a.store as SqliteStore);
+      return m.get(`x${token}-2000`) ? m : null;
+    }, 10_000, "the report stored after the failed attempt");
+    expect(tickets.get(`x${token}-2000`)).toBe(1);
+    expect(failures).toBe(2);
+  });
+
   it("publishes commands through the external broker", async () => {
     const f = await replica("c");
     const c = await device();
