@@ -151,6 +151,10 @@ export const FleetConfigSchema = z
           })
           .strict()
           .optional(),
+        /**
+         * A report larger than this is acked and dropped (counted as oversized). A packet announcing more
+         * than max(1 MiB, 4 × this) is refused at its header and its connection closed, before it is read.
+         */
         max_payload_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(128 * 1024),
         max_topic_levels: z.number().int().min(4).max(100).default(8),
         publish_rate: z.object({ per_second: z.number().positive().default(20), burst: z.number().int().positive().default(60) }).prefault({}),

@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from "nod
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { Aedes } from "aedes";
+import { limitPacketSize, maxPacketBytes } from "./packet-limit.ts";
 import { WebSocketServer, createWebSocketStream } from "ws";
 import type { FleetConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
@@ -75,8 +76,22 @@ export class EmbeddedBroker {
     (aedes as unknown as NodeJS.EventEmitter).on("error", (err: Error) => this.#log.warn({ err: err.message }, "broker background task failed; it is retried"));
     aedes.on("clientError", (client, err) => this.#log.debug({ client: client?.id, err: err.message }, "client error"));
     aedes.on("connectionError", (client, err) => this.#log.debug({ client: client?.id, err: err.message }, "connection error"));
+    // every listener hands its connections to aedes through this, which bounds the packets it will read
+    const maxPacket = maxPacketBytes(c.max_payload_bytes);
+    let unbounded = false;
+    const handle = (conn: Parameters<Aedes["handle"]>[0], req?: Parameters<Aedes["handle"]>[1]) => {
+      const client = aedes.handle(conn, req);
+      const bounded = limitPacketSize(client, maxPacket, (announced) =>
+        this.#hooks.refusals.record("oversized", client.id ?? null, `packet of ${announced} bytes announced (limit ${maxPacket}); connection closed before reading it`),
+      );
+      if (!bounded && !unbounded) {
+        unbounded = true;
+        this.#log.warn("this aedes version's parser cannot be bounded: packets are read whole before max_payload_bytes is checked");
+      }
+      return client;
+    };
 
-    const tcp = createNetServer(aedes.handle);
+    const tcp = createNetServer(handle);
     this.#servers.push(tcp);
     this.ports.tcp = await listen(tcp, c.port, c.host);
     if (c.tls) {
@@ -88,7 +103,7 @@ export class EmbeddedBroker {
           requestCert: c.tls.require_client_cert,
           rejectUnauthorized: c.tls.require_client_cert,
         },
-        aedes.handle,
+        handle,
       );
       this.#servers.push(tls);
       this.ports.tls = await listen(tls, c.tls.port, c.host);
@@ -96,7 +111,7 @@ export class EmbeddedBroker {
     if (c.ws) {
       const http = createHttpServer((_req, res) => res.writeHead(426).end("MQTT over WebSocket only\n"));
       this.#wss = new WebSocketServer({ server: http, handleProtocols: (protocols) => (protocols.has("mqtt") ? "mqtt" : false) });
-      this.#wss.on("connection", (ws, req) => aedes.handle(createWebSocketStream(ws), req));
+      this.#wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req));
       // ws re-emits the HTTP server's errors (EADDRINUSE) on itself: without a listener they would crash
       // the process instead of reaching listen()'s one-sentence error
       this.#wss.on("error", (err) => this.#log.debug({ err: err.message }, "websocket listener error"));

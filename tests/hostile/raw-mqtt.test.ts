@@ -73,9 +73,22 @@ describe("hostile input on a raw MQTT socket", () => {
     await goodDeviceStillServed();
   });
 
-  it("a CONNECT claiming a 256 MB body: closed without allocating it", async () => {
-    const r = await raw(f.fleet.broker.ports.tcp, Buffer.concat([Buffer.from([0x10]), varint(268_435_455), Buffer.alloc(64)]));
-    expect(r.closed || r.received.length === 0).toBe(true);
+  it("a CONNECT claiming a 256 MB body: closed at its header, before authenticating and without buffering it, counted as oversized", async () => {
+    const r = await raw(f.fleet.broker.ports.tcp, Buffer.concat([Buffer.from([0x10]), varint(268_435_455), Buffer.alloc(64)]), Buffer.alloc(64 * 1024));
+    expect(r.closed).toBe(true);
+    expect(r.received.length).toBe(0);
+    expect(f.fleet.refusals.counts.get("oversized")).toBe(1);
+    await goodDeviceStillServed();
+  });
+
+  it("an authenticated device announcing a 5 MB publish: connection closed at the header (the limit is 1 MiB for the default 128 KB payloads)", async () => {
+    const header = Buffer.concat([Buffer.from([0x32]), varint(5 * 1024 * 1024)]);
+    const r = await raw(f.fleet.broker.ports.tcp, connectPacket(bad.id, bad.id, bad.secret), header, Buffer.alloc(64 * 1024));
+    expect(r.closed).toBe(true);
+    // CONNACK only: nothing of the publish was acknowledged or stored
+    expect([...r.received.subarray(0, 4)]).toEqual([0x20, 2, 0, 0]);
+    expect(r.received.length).toBe(4);
+    expect(f.fleet.refusals.counts.get("oversized")).toBe(1);
     await goodDeviceStillServed();
   });
 
