@@ -20,6 +20,10 @@ describe("export", () => {
     expect(csv[0]).toBe("id,incident_id,status,severity,fault,family,component,device_id,title,first_seen,last_seen,occurrences,reopen_count,suppressed_by,regression,summary");
     expect(csv[1]).toContain(",open,P2,cloud_outage,server,text,dev-a,");
     expect(incidentsToCsv(incidents)).toContain("dev-a");
+    // an incident larger than the ids its record carries says how many devices it holds
+    const big = incidentsToCsv([{ ...incidents[0]!, deviceIds: ["dev-a", "dev-b"], deviceCount: 150 }]).split("\r\n");
+    expect(big[0]).toContain(",title,devices,device_count,peak_devices,");
+    expect(big[1]).toMatch(/,dev-a dev-b,150,/);
     const json = JSON.parse(exportJson(incidents, tickets, h.scheduler.now())) as { incidents: unknown[]; tickets: { content: { logExcerpt: string[] } }[] };
     expect(json.incidents).toHaveLength(1);
     expect(json.tickets[0]!.content.logExcerpt.join("\n")).toContain("Bearer [redacted]");

@@ -2,7 +2,9 @@ import { scrub } from "./content.ts";
 import type { IncidentRecord, TicketRecord } from "../store/types.ts";
 
 const TICKET_COLUMNS = ["id", "incident_id", "status", "severity", "fault", "family", "component", "device_id", "title", "first_seen", "last_seen", "occurrences", "reopen_count", "suppressed_by", "regression", "summary"] as const;
-const INCIDENT_COLUMNS = ["id", "status", "severity", "fault", "family", "title", "devices", "peak_devices", "opened_at", "acknowledged_at", "resolved_at", "closed_at", "assignee", "escalations", "regression"] as const;
+// devices: the ids the incident record carries (its first 100; GET /api/incidents/:id lists every
+// member ticket, one per device), device_count: how many devices it holds
+const INCIDENT_COLUMNS = ["id", "status", "severity", "fault", "family", "title", "devices", "device_count", "peak_devices", "opened_at", "acknowledged_at", "resolved_at", "closed_at", "assignee", "escalations", "regression"] as const;
 
 const iso = (t: number | null) => (t === null ? "" : new Date(t).toISOString());
 
@@ -27,7 +29,7 @@ export function ticketsToCsv(tickets: readonly TicketRecord[]): string {
 export function incidentsToCsv(incidents: readonly IncidentRecord[]): string {
   return csv(
     INCIDENT_COLUMNS,
-    incidents.map((i) => [i.id, i.status, i.severity, i.fault, i.family, i.title, i.deviceIds.join(" "), i.peakDevices, iso(i.openedAt), iso(i.acknowledgedAt), iso(i.resolvedAt), iso(i.closedAt), i.assignee, i.escalations.length, i.regression ? `${i.regression.kind} ${i.regression.from ?? ""}->${i.regression.to ?? ""}` : ""]),
+    incidents.map((i) => [i.id, i.status, i.severity, i.fault, i.family, i.title, i.deviceIds.join(" "), i.deviceCount ?? i.deviceIds.length, i.peakDevices, iso(i.openedAt), iso(i.acknowledgedAt), iso(i.resolvedAt), iso(i.closedAt), i.assignee, i.escalations.length, i.regression ? `${i.regression.kind} ${i.regression.from ?? ""}->${i.regression.to ?? ""}` : ""]),
   );
 }
 
