@@ -1,5 +1,3 @@
-import { z } from "zod";
-
 /** Where a fault lies; the diagnosis names exactly one. Order follows the isolation order in DOMAIN.md. */
 export const FAULT_CLASSES = [
   "none",
@@ -16,8 +14,8 @@ export const FAULT_CLASSES = [
   "unknown",
 ] as const;
 
-export const FaultClass = z.enum(FAULT_CLASSES);
-export type FaultClass = z.infer<typeof FaultClass>;
+/** The zod schema is FaultClassSchema (shared/schemas/faults.ts): this file stays free of zod, for the dashboard. */
+export type FaultClass = (typeof FAULT_CLASSES)[number];
 
 /** Which side owns a fault: the device, its local network, or the conversational-AI vendor. */
 export type FaultSide = "none" | "device" | "network" | "cloud" | "unknown";
@@ -129,8 +127,7 @@ export const FAULTS: Readonly<Record<FaultClass, FaultInfo>> = Object.freeze({
 
 /** Vendor error-code families (DOMAIN.md); the same families apply to HTTP statuses and error types. */
 export const ERROR_FAMILIES = ["network", "auth", "request", "quota", "server"] as const;
-export const ErrorFamily = z.enum(ERROR_FAMILIES);
-export type ErrorFamily = z.infer<typeof ErrorFamily>;
+export type ErrorFamily = (typeof ERROR_FAMILIES)[number];
 
 export interface ErrorFamilyInfo {
   readonly from: number;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ErrorFamily, FaultClass } from "../../shared/faults.ts";
+import { ErrorFamilySchema as ErrorFamily, FaultClassSchema as FaultClass } from "../../shared/schemas/faults.ts";
 import { EpochMs } from "../../shared/ids.ts";
 import { Text } from "../../shared/schemas/common.ts";
 import { DiagnosisMessage } from "../../shared/schemas/diagnosis.ts";

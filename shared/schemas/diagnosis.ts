@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FaultClass } from "../faults.ts";
+import { FaultClassSchema as FaultClass } from "./faults.ts";
 import { EpochMs, MessageId } from "../ids.ts";
 import { envelope, Text } from "./common.ts";
 import { ErrorInfo, ProbeRun } from "./probes.ts";

@@ -1,4 +1,5 @@
 export * from "./common.ts";
+export * from "./faults.ts";
 export * from "./state.ts";
 export * from "./telemetry.ts";
 export * from "./diagnosis.ts";

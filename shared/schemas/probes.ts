@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ErrorFamily } from "../faults.ts";
+import { ErrorFamilySchema as ErrorFamily } from "./faults.ts";
 import { EpochMs } from "../ids.ts";
 import { NullableNum, ProbeResult, Text } from "./common.ts";
 

@@ -3,7 +3,7 @@
  * generator documents responses from them (tests/api checks real responses against them).
  */
 import { z } from "zod";
-import { COMMAND_NAMES, CommandProgress, CommandResponse, DiagnosisMessage, FaultClass, LabelKey, Severity, TelemetryMessage } from "../../../shared/index.ts";
+import { COMMAND_NAMES, CommandProgress, CommandResponse, DiagnosisMessage, FaultClassSchema as FaultClass, LabelKey, Severity, TelemetryMessage } from "../../../shared/index.ts";
 import { Role } from "../auth/roles.ts";
 
 const Ms = z.number().int().describe("epoch milliseconds");

@@ -3,7 +3,7 @@
  * app registers routes from it and the OpenAPI generator documents it, so the two cannot drift.
  */
 import { z } from "zod";
-import { DeviceId, FaultClass, LabelKey, Severity } from "../../../shared/index.ts";
+import { DeviceId, FaultClassSchema as FaultClass, LabelKey, Severity } from "../../../shared/index.ts";
 import { Role, type Access } from "../auth/roles.ts";
 import * as S from "./schemas.ts";
 
