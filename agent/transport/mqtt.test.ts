@@ -43,6 +43,9 @@ describe("MQTT transport session and reconnect loop", () => {
     const wills = states.filter((s) => s.reason === "will");
     expect(wills[0]!.msg_id).not.toBe(wills[1]!.msg_id);
     expect(wills[1]!.ts).toBeGreaterThanOrEqual(wills[0]!.ts);
+    // each online state names its own connection's will, so the fleet can ignore a late will of an earlier one
+    const onlines = states.filter((s) => s.status === "online");
+    expect(onlines.map((s) => s.will_msg_id)).toEqual([wills[0]!.msg_id, wills[1]!.msg_id, expect.stringMatching(/^[0-9a-f]{32}$/)]);
     await transport.stop();
     transport = undefined;
     await waitFor(() => states.length === 6, 5000, "shutdown state");

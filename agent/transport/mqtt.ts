@@ -95,7 +95,8 @@ export class MqttTransport implements Transport {
     this.#subscribed = false;
     const deviceId = this.#o.deviceId;
     // a fresh will per connection: its msg_id and ts say when this session began (issue #5)
-    const will = { topic: topicFor("state", deviceId), payload: encodeMessage("state", this.#stateMessage("offline", "will")), qos: 1 as const, retain: true };
+    const willMessage = this.#stateMessage("offline", "will");
+    const will = { topic: topicFor("state", deviceId), payload: encodeMessage("state", willMessage), qos: 1 as const, retain: true };
     let client: MqttClient;
     try {
       client = mqtt.connect({ ...brokerAddress(this.#o.url), ...this.#clientOpts, will });
@@ -118,7 +119,8 @@ export class MqttTransport implements Transport {
         if (gen !== this.#gen) return;
         if (err) this.#o.log.warn({ err: err.message }, "command subscription failed");
         this.#subscribed = true;
-        const state = encodeMessage("state", this.#stateMessage("online", this.#nextReason));
+        // names this connection's will, so the fleet can ignore a late will of an earlier one
+        const state = encodeMessage("state", { ...this.#stateMessage("online", this.#nextReason), will_msg_id: willMessage.msg_id });
         this.#nextReason = "startup";
         client.publish(topicFor("state", deviceId), state, { qos: 1, retain: true }, (e) => {
           if (!e) this.#bytes.add(state.length);

@@ -52,6 +52,23 @@ describe("ingest", () => {
     expect(await store.getDevice("dev-a")).toMatchObject({ online: false, onlineSince: null });
   });
 
+  it("ignores a late Last Will of an earlier connection: the device stays online until its current connection's will", async () => {
+    const state = (o: Parameters<typeof stateMsg>[2]) => encode.state(stateMsg("dev-a", clock.now(), o));
+    const oldWill = { status: "offline" as const, reason: "will" as const, msg_id: "w1w1w1w1w1w1w1w1" };
+    const newWill = { status: "offline" as const, reason: "will" as const, msg_id: "w2w2w2w2w2w2w2w2" };
+    expect(await ingest.handle(topicFor("state", "dev-a"), state({ will_msg_id: oldWill.msg_id }), "dev-a")).toBe("accepted");
+    // the device reconnected (its broker died, or a takeover) before the old session's will was published
+    expect(await ingest.handle(topicFor("state", "dev-a"), state({ will_msg_id: newWill.msg_id }), "dev-a")).toBe("accepted");
+    expect(await ingest.handle(topicFor("state", "dev-a"), state(oldWill), null)).toBe("ignored");
+    expect((await store.getDevice("dev-a"))?.online).toBe(true);
+    expect(await ingest.handle(topicFor("state", "dev-a"), state(newWill), null)).toBe("accepted");
+    expect((await store.getDevice("dev-a"))?.online).toBe(false);
+    // an agent that names no will (older versions): every will applies, as before
+    await ingest.handle(topicFor("state", "dev-b"), encode.state(stateMsg("dev-b", clock.now())), "dev-b");
+    await ingest.handle(topicFor("state", "dev-b"), encode.state(stateMsg("dev-b", clock.now(), oldWill)), null);
+    expect((await store.getDevice("dev-b"))?.online).toBe(false);
+  });
+
   it("refuses invalid messages with a reason, counts them, and never turns them into state", async () => {
     const outcomes = [
       await ingest.handle(topicFor("state", "dev-a"), Buffer.from("{"), "dev-a"),

@@ -63,7 +63,8 @@ export class IngestPipeline {
     }
     switch (d.kind) {
       case "state":
-        await store.applyState(d.message, at);
+        // a late Last Will of an earlier connection: the device is connected again, nothing changes
+        if (!(await store.applyState(d.message, at))) return "ignored";
         emit("state", d.message);
         // offline (the Last Will) inhibits this device's cloud tickets; online lifts it
         await this.#o.tickets.onState(d.message);

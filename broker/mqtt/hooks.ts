@@ -58,6 +58,18 @@ function remoteAddress(client: Client): string {
 }
 
 /**
+ * A Last Will may only be the client's own offline state: aedes stores it at connect without asking
+ * authorizePublish, and in cluster mode another broker publishes it with no client to check against.
+ * A device's will on someone else's topic (their state, or their command topic) is refused at connect.
+ */
+function willRefusal(client: Client, deviceId: string | null): string | null {
+  const will = (client as unknown as { _will?: { topic?: string } | null })._will;
+  if (!will) return null;
+  if (deviceId !== null && will.topic === topicFor("state", deviceId)) return null;
+  return `Last Will on ${String(will.topic).slice(0, 200)}`;
+}
+
+/**
  * aedes policy hooks (the aedes model: small named hooks with safe defaults). A device authenticates
  * as itself (client id = username = device id), may publish only device-originated kinds inside its
  * own namespace, and may subscribe only to its own command topic.
@@ -79,6 +91,16 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
 
     authenticate(client, username, password, done) {
       const c = client as DeviceClient;
+      // the identity is settled: a will elsewhere than its own state topic refuses the connection
+      const accept = (kind: typeof DEVICE | typeof SERVICE, id: string) => {
+        const refused = willRefusal(client, kind === DEVICE ? id : null);
+        if (refused) {
+          o.refusals.record("not_authorized", client.id ?? null, refused);
+          return done(authError("the Last Will must be this device's own state topic", 5), false);
+        }
+        c[kind] = id;
+        done(null, true);
+      };
       // Mutual TLS: the TLS listener verified the certificate against the device CA; its CN is the
       // device id and must equal the client id (the same binding as username = client id below).
       const cn = verifiedCertificateName(client);
@@ -93,8 +115,7 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
               o.refusals.record("revoked", cn, "credential revoked");
               return done(authError("device revoked", 5), false);
             }
-            c[DEVICE] = cn;
-            done(null, true);
+            accept(DEVICE, cn);
           },
           () => done(authError("authentication unavailable", 5), false),
         );
@@ -107,8 +128,7 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
             o.refusals.record("auth_failed", username ?? null, "bad service secret");
             return done(authError("bad secret", 4), false);
           }
-          c[SERVICE] = svc.username;
-          done(null, true);
+          accept(SERVICE, svc.username);
         }, () => done(authError("authentication unavailable", 5), false));
         return;
       }
@@ -120,8 +140,7 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
             o.refusals.record("auth_failed", client.id ?? null, "anonymous connect as a provisioned device");
             return done(authError("this device id needs its credentials", 4), false);
           }
-          c[DEVICE] = client.id;
-          done(null, true);
+          accept(DEVICE, client.id);
         }, () => done(authError("authentication unavailable", 5), false));
         return;
       }
@@ -144,8 +163,7 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
             throw authError("device revoked", 5);
           }
           if (!(await verifySecret(password.toString("utf8"), cred.secretHash))) throw authError("bad secret", 4);
-          c[DEVICE] = username;
-          done(null, true);
+          accept(DEVICE, username);
         })
         .catch((err: AuthenticateError) => {
           if (err.message !== "device revoked") o.refusals.record("auth_failed", username, err.message);
@@ -155,11 +173,17 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
 
     authorizePublish(client, packet: PublishPacket, callback) {
       // null: aedes publishing the Last Will of a client whose broker died (cluster mode, found by the
-      // surviving brokers' heartbeat check); the will was authorised when its device connected. It is that
-      // device's offline signal, so it is ingested like any will; anything else is passed on.
+      // surviving brokers' heartbeat check); its topic was checked at connect (willRefusal). It is that
+      // device's offline signal, so it is ingested like any will (a will of an earlier session than the
+      // device's current one is ignored by the ingest); anything else is refused.
       if (!client) {
         const t = parseTopic(packet.topic);
-        if (!t.ok || t.kind !== "state") return callback(null);
+        const owner = (packet as { clientId?: string }).clientId;
+        if (!t.ok || t.kind !== "state" || (owner !== undefined && owner !== t.deviceId)) {
+          // wills are checked at connect (willRefusal); one stored before that check must not reach anyone
+          o.refusals.record("not_authorized", owner ?? null, `orphaned Last Will on ${packet.topic.slice(0, 200)}`);
+          return callback(new Error("Last Will not authorized"));
+        }
         o.ingest.handle(packet.topic, packet.payload as Buffer, null).then(
           () => ((packet.retain = false), callback(null)),
           // aedes keeps the will and tries again at its next check

@@ -69,6 +69,19 @@ describe("MQTT over TCP", () => {
     expect(scheduler.pending()).toBe(0);
   });
 
+  it("a Last Will anywhere but the device's own state topic refuses the connection (aedes stores wills without asking authorizePublish)", async () => {
+    h = await startFleet();
+    const sa = await h.addDevice("dev-a");
+    await h.addDevice("dev-b");
+    const payload = Buffer.from("{}");
+    for (const topic of [topicFor("state", "dev-b"), topicFor("command", "dev-b"), "edge/v1/dev-a/telemetry"]) {
+      const err = await refusedConnect(h.mqttUrl, { clientId: "dev-a", username: "dev-a", password: sa, will: { topic, payload, qos: 1, retain: false } });
+      expect(err.message).toMatch(/Not authorized/i);
+    }
+    expect(h.fleet.refusals.counts.get("not_authorized")).toBe(3);
+    await connect(h.mqttUrl, { clientId: "dev-a", username: "dev-a", password: sa, will: { topic: topicFor("state", "dev-a"), payload, qos: 1, retain: true } });
+  });
+
   it("device A cannot publish on B's topics nor read B's commands, and $SYS stays reserved", async () => {
     h = await startFleet();
     const sa = await h.addDevice("dev-a");

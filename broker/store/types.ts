@@ -265,7 +265,11 @@ export interface FleetStore {
   /** Records a message id; false when it was seen before (a QoS 1 redelivery). */
   markSeen(msgId: string, deviceId: string, receivedAt: number): Promise<boolean>;
 
-  applyState(state: StateMessage, receivedAt: number): Promise<void>;
+  /**
+   * Applies a state message; false when it was a Last Will of an earlier connection than the device's
+   * current one (its msg_id is not the will_msg_id of the latest online state), which changes nothing.
+   */
+  applyState(state: StateMessage, receivedAt: number): Promise<boolean>;
   applyTelemetry(t: TelemetryMessage, receivedAt: number, historyLimit: number): Promise<void>;
   applyDiagnosis(d: DiagnosisMessage, receivedAt: number): Promise<void>;
   getDevice(id: string): Promise<DeviceRecord | null>;

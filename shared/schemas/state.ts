@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Label } from "../ids.ts";
+import { Label, MessageId } from "../ids.ts";
 import { envelope, Text } from "./common.ts";
 
 /** Label keys are lower-case identifiers: this also keeps `__proto__` out of any record we build. */
@@ -21,5 +21,11 @@ export const StateMessage = z.object({
   app_id: Text(128).nullable(),
   labels: Labels,
   keepalive_s: z.number().int().min(5).max(3600),
+  /**
+   * On an online state: the msg_id of the Last Will registered for this connection. A will of an earlier
+   * connection, published late (a dead cluster broker's, or after a takeover), is then told apart from
+   * this session's and ignored, instead of marking a connected device offline. Absent from older agents.
+   */
+  will_msg_id: MessageId.optional(),
 });
 export type StateMessage = z.infer<typeof StateMessage>;

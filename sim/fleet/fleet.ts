@@ -127,6 +127,8 @@ export class SimFleet {
     d.connecting = true;
     this.#inFlightConnects++;
     const id = d.identity.id;
+    // as the agent: the online state names this connection's will (StateMessage.will_msg_id)
+    const will = stateMessage(d.identity, "offline", this.#now(), o.keepaliveS);
     const client = new LiteMqttClient({
       host: o.host,
       port: o.port,
@@ -134,7 +136,7 @@ export class SimFleet {
       ...(o.authenticate ? { username: id, password: d.identity.secret } : {}),
       keepaliveS: o.keepaliveS,
       clean: false,
-      will: { topic: topicFor("state", id), payload: encodeMessage("state", stateMessage(d.identity, "offline", this.#now(), o.keepaliveS)), qos: 1, retain: true },
+      will: { topic: topicFor("state", id), payload: encodeMessage("state", will), qos: 1, retain: true },
     });
     let r: LiteConnectResult;
     try {
@@ -172,7 +174,7 @@ export class SimFleet {
     d.nextPingAt = now + (o.keepaliveS * 1000) / 2;
     if (o.telemetryIntervalMs > 0) d.nextTelemetryAt = now + this.#rand() * o.telemetryIntervalMs;
     await client.subscribe(topicFor("command", id));
-    await this.#send(d, "state", encodeMessage("state", stateMessage(d.identity, "online", now, o.keepaliveS)), true);
+    await this.#send(d, "state", encodeMessage("state", { ...stateMessage(d.identity, "online", now, o.keepaliveS), will_msg_id: will.msg_id }), true);
   }
 
   /** A `diagnose` command gets a diagnosis of the device's current fault, as the agent would send. */

@@ -87,6 +87,18 @@ describe.runIf(available)("PostgreSQL store", () => {
     expect(await store.getDevice("dev-2")).toMatchObject({ online: false, onlineSince: null });
   });
 
+  it("ignores a late Last Will of an earlier connection, applies the current connection's", async () => {
+    const now = Date.now();
+    const online = (willId: string) => ({ ...stateMessage(facts("dev-w"), "online", now, 60), will_msg_id: willId });
+    const will = (msgId: string) => ({ ...stateMessage(facts("dev-w"), "offline", now, 60), reason: "will" as const, msg_id: msgId });
+    expect(await store.applyState(online("willone11111111"), now)).toBe(true);
+    expect(await store.applyState(online("willtwo22222222"), now + 1)).toBe(true);
+    expect(await store.applyState(will("willone11111111"), now + 2)).toBe(false);
+    expect((await store.getDevice("dev-w"))?.online).toBe(true);
+    expect(await store.applyState(will("willtwo22222222"), now + 3)).toBe(true);
+    expect((await store.getDevice("dev-w"))?.online).toBe(false);
+  });
+
   it("opens one live ticket per device and fingerprint even when two replicas insert at once", async () => {
     const at = Date.now();
     const [a, b] = await Promise.all([store.insertTicket(ticket("dev-3", at)), store.insertTicket(ticket("dev-3", at + 1))]);

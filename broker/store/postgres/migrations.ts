@@ -238,4 +238,10 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: strin
       CREATE TRIGGER devices_online_count AFTER INSERT OR DELETE OR UPDATE OF online ON devices FOR EACH ROW EXECUTE FUNCTION fleet_online_count();
     `,
   },
+  {
+    version: 4,
+    name: "the Last Will of the current connection",
+    // as SQLite migration 5: applyState ignores a will whose msg_id is not the one the latest online state named
+    sql: `ALTER TABLE devices ADD COLUMN will_msg_id text;`,
+  },
 ];

@@ -173,17 +173,22 @@ export class PostgresStore implements FleetStore, SqlQuery {
     return (await this.#rows("SELECT 1 FROM seen_messages WHERE msg_id = $1", [msgId])).length === 0;
   }
 
-  async applyState(s: StateMessage, at: number): Promise<void> {
+  async applyState(s: StateMessage, at: number): Promise<boolean> {
     const online = s.status === "online";
-    await this.#db.query(
-      `INSERT INTO devices (id, created_at, online, online_since, last_seen, agent_version, firmware_version, model, region, app_id, labels)
-       VALUES ($1, $2, $3, CASE WHEN $3 THEN $2::bigint END, $2, $4, $5, $6, $7, $8, $9::jsonb)
+    // a will applies only when it is the current connection's (or the device never named one)
+    const staleWill = s.reason === "will" ? s.msg_id : null;
+    const r = await this.#db.query(
+      `INSERT INTO devices (id, created_at, online, online_since, last_seen, agent_version, firmware_version, model, region, app_id, labels, will_msg_id)
+       VALUES ($1, $2, $3, CASE WHEN $3 THEN $2::bigint END, $2, $4, $5, $6, $7, $8, $9::jsonb, CASE WHEN $3 THEN $10::text END)
        ON CONFLICT (id) DO UPDATE SET online = excluded.online,
          online_since = CASE WHEN excluded.online THEN coalesce(CASE WHEN devices.online THEN devices.online_since END, excluded.last_seen) END,
          last_seen = excluded.last_seen, agent_version = excluded.agent_version, firmware_version = excluded.firmware_version,
-         model = excluded.model, region = excluded.region, app_id = excluded.app_id, labels = excluded.labels`,
-      [s.device_id, at, online, s.agent_version, s.firmware_version, s.model, s.region, s.app_id, j(s.labels)],
+         model = excluded.model, region = excluded.region, app_id = excluded.app_id, labels = excluded.labels,
+         will_msg_id = CASE WHEN excluded.online THEN excluded.will_msg_id ELSE devices.will_msg_id END
+       WHERE $11::text IS NULL OR devices.will_msg_id IS NULL OR devices.will_msg_id = $11::text`,
+      [s.device_id, at, online, s.agent_version, s.firmware_version, s.model, s.region, s.app_id, j(s.labels), s.will_msg_id ?? null, staleWill],
     );
+    return (r.rowCount ?? 0) > 0;
   }
 
   async applyTelemetry(t: TelemetryMessage, at: number, historyLimit: number): Promise<void> {

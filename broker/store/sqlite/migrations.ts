@@ -221,4 +221,10 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       UPDATE devices SET history_count = (SELECT count(*) FROM telemetry_history h WHERE h.device_id = devices.id);
     `,
   },
+  {
+    version: 5,
+    name: "the Last Will of the current connection",
+    // applyState ignores a will whose msg_id is not the one the latest online state named (store.ts)
+    sql: `ALTER TABLE devices ADD COLUMN will_msg_id TEXT;`,
+  },
 ];

@@ -100,12 +100,16 @@ export class SqliteStore implements FleetStore {
     this.#q("INSERT OR IGNORE INTO devices (id, created_at) VALUES (?, ?)").run(id, at);
   }
 
-  async applyState(s: StateMessage, receivedAt: number): Promise<void> {
+  async applyState(s: StateMessage, receivedAt: number): Promise<boolean> {
     this.#ensureDevice(s.device_id, receivedAt);
     const online = s.status === "online" ? 1 : 0;
-    this.#q(`UPDATE devices SET online = ?, online_since = CASE WHEN ? = 1 THEN coalesce(CASE WHEN online = 1 THEN online_since END, ?) ELSE NULL END,
-             last_seen = ?, agent_version = ?, firmware_version = ?, model = ?, region = ?, app_id = ?, labels = ? WHERE id = ?`)
-      .run(online, online, receivedAt, receivedAt, s.agent_version, s.firmware_version, s.model, s.region, s.app_id, JSON.stringify(s.labels), s.device_id);
+    // a will applies only when it is the current connection's (or the device never named one)
+    const staleWill = s.reason === "will" ? s.msg_id : null;
+    return Number(this.#q(`UPDATE devices SET online = ?, online_since = CASE WHEN ? = 1 THEN coalesce(CASE WHEN online = 1 THEN online_since END, ?) ELSE NULL END,
+             last_seen = ?, agent_version = ?, firmware_version = ?, model = ?, region = ?, app_id = ?, labels = ?,
+             will_msg_id = CASE WHEN ? = 1 THEN ? ELSE will_msg_id END
+             WHERE id = ? AND (? IS NULL OR will_msg_id IS NULL OR will_msg_id = ?)`)
+      .run(online, online, receivedAt, receivedAt, s.agent_version, s.firmware_version, s.model, s.region, s.app_id, JSON.stringify(s.labels), online, s.will_msg_id ?? null, s.device_id, staleWill, staleWill).changes) > 0;
   }
 
   async applyTelemetry(t: TelemetryMessage, receivedAt: number, historyLimit: number): Promise<void> {
