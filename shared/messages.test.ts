@@ -72,6 +72,22 @@ describe("decodeMessage", () => {
     }
   });
 
+  it("replaces U+0000 in strings and keys with U+FFFD (PostgreSQL cannot store it), keeping the report", () => {
+    const d = { ...env(), ...diagnosisBody("cloud_outage") };
+    const text = JSON.stringify({ ...d, verdict: { ...d.verdict, summary: "vendor said \u0000boom" } });
+    expect(text).toContain("\\u0000");
+    const r = decodeMessage("edge/v1/spk-1/diagnosis", Buffer.from(text));
+    expect(r.ok).toBe(true);
+    if (r.ok && r.kind === "diagnosis") {
+      expect(r.message.verdict.summary).toBe("vendor said \uFFFDboom");
+      expect(JSON.stringify(r.message)).not.toContain("\\u0000");
+    }
+    // a key: rebuilt as data properties, so a "__proto__" next to it stays a plain key
+    const labelled = JSON.stringify(telemetry()).replace('"seq":0', '"seq":0,"__proto__":{"polluted":true},"a\\u0000":1');
+    expect(decodeMessage("edge/v1/spk-1/telemetry", Buffer.from(labelled)).ok).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it("never lets a __proto__ key reach an object we build", () => {
     const r = decodeMessage("edge/v1/spk-1/telemetry", Buffer.from(JSON.stringify(telemetry()).replace('"seq":0', '"seq":0,"__proto__":{"polluted":true}')));
     expect(r.ok).toBe(true);

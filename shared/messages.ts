@@ -43,6 +43,13 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 128 * 1024;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** JSON.parse reviver: U+0000 in strings and keys becomes U+FFFD (keys rebuilt with data properties, so `__proto__` stays a key). */
+function withoutNul(_key: string, value: unknown): unknown {
+  if (typeof value === "string") return value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value;
+  if (value === null || typeof value !== "object" || Array.isArray(value) || !Object.keys(value).some((k) => k.includes("\0"))) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll("\0", "\uFFFD"), v]));
+}
+
 /**
  * Decodes one MQTT message of the namespace: topic, size, UTF-8, JSON, schema, and that the device id in
  * the payload is the one in the topic. Never throws; a refusal carries a reason and a readable detail.
@@ -61,7 +68,9 @@ export function decodeMessage(topic: string, payload: Uint8Array, maxBytes = DEF
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // U+0000 is valid JSON but PostgreSQL text and jsonb cannot hold it: a report carrying one would fail
+    // to store on every redelivery and block its device's spool. Replaced (keys too) by U+FFFD.
+    json = text.includes("\\u0000") ? JSON.parse(text, withoutNul) : JSON.parse(text);
   } catch (err) {
     return { ok: false, reason: "invalid_json", detail: `payload is not JSON: ${(err as Error).message}`, deviceId: t.deviceId };
   }

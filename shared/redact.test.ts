@@ -12,6 +12,10 @@ describe("secrets written in the forms vendors and HTTP dumps use", () => {
     expect(maskString(input)).toBe(want);
   });
 
+  it("masks a rotated secret that extends the old one whole, whatever order they were learned in", () => {
+    expect(maskString("old hunter22 new hunter22-b", ["hunter22", "hunter22-b"])).toBe("old [redacted] new [redacted]");
+  });
+
   it("keeps a vendor's error message readable: 'Token expired' is not a secret", () => {
     expect(maskString("10103 Token expired; regenerate it")).toBe("10103 Token expired; regenerate it");
   });

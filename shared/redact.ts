@@ -43,7 +43,8 @@ const INLINE_SECRET = /\b((?:access_|refresh_)?token|secret|pass(?:word|wd)?|api
 /** Masks known secret values and `Bearer …`/`key=…` forms inside free text such as logs and error messages. */
 export function maskString(s: string, knownSecrets: readonly string[] = []): string {
   let out = s;
-  for (const secret of knownSecrets) if (secret.length >= 4) out = out.split(secret).join(REDACTED);
+  // longest first: a rotated secret that extends the old one ("hunter22" → "hunter22-b") is masked whole
+  for (const secret of [...knownSecrets].sort((a, b) => b.length - a.length)) if (secret.length >= 4) out = out.split(secret).join(REDACTED);
   out = out.replace(/\b(Bearer|Basic|Authorization:\s*Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`);
   out = out.replace(/([?&](?:api[_-]?key|key|token|access_token|secret|password)=)[^&\s"']+/gi, `$1${REDACTED}`);
   out = out.replace(/(\b(?:sk|pk|rk)-[A-Za-z0-9_-]{8,})/g, REDACTED);

@@ -99,7 +99,7 @@ describe("support bundle", () => {
       import { deliverToUrl } from ${JSON.stringify(js)};
       const o = { id: "c1", deviceId: "speaker-b", send: async () => {}, progress: () => {}, now: Date.now, signal: new AbortController().signal };
       const b = { gzip: Buffer.from("bundle bytes"), sha256: "00" };
-      const ok = await deliverToUrl(b, ${JSON.stringify(base)} + "/upload", o);
+      const ok = await deliverToUrl(b, ${JSON.stringify(base.replace("http:", "HTTP:"))} + "/upload", o);
       const moved = await deliverToUrl(b, ${JSON.stringify(base)} + "/moved", o).then(() => "followed", (e) => e.message);
       console.log(JSON.stringify({ ok, moved }));`;
     const out = await new Promise<string>((resolve, reject) =>

@@ -47,7 +47,7 @@ export async function deliverToUrl(b: BuiltBundle, url: string, o: DeliverOption
 /** One PUT of `body`; resolves with the status once the answer has been read (its body is discarded). */
 function put(url: string, body: Buffer, opts: { headers: Record<string, string>; signal: AbortSignal }): Promise<number> {
   return new Promise((resolve, reject) => {
-    const lib = url.startsWith("https:") ? https : http;
+    const lib = new URL(url).protocol === "https:" ? https : http;
     const req = lib.request(url, { method: "PUT", signal: opts.signal, headers: { ...opts.headers, "content-length": String(body.length) } }, (res) => {
       res.resume();
       res.on("end", () => resolve(res.statusCode ?? 0));

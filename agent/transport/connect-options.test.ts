@@ -31,6 +31,8 @@ describe("broker address", () => {
     expect(brokerAddress("mqtt://[::1]:1884")).toMatchObject({ protocol: "mqtt", hostname: "::1", port: 1884 });
     expect(brokerAddress("wss://fleet.example.com/mqtt?x=1")).toEqual({ protocol: "wss", hostname: "fleet.example.com", host: "fleet.example.com", path: "/mqtt?x=1" });
     expect(brokerAddress("mqtt://dev%2D1:p%40ss@10.0.0.5")).toMatchObject({ hostname: "10.0.0.5", username: "dev-1", password: "p@ss" });
+    // an internationalised host name resolves as punycode, and a port equal to http's default is kept
+    expect(brokerAddress("mqtt://bücher.example:80")).toMatchObject({ hostname: "xn--bcher-kva.example", port: 80 });
   });
 
   it("connecting prints no url.parse deprecation warning (DEP0169) to the device's journal, which a URL string given to MQTT.js does", async () => {

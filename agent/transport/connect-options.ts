@@ -35,12 +35,14 @@ function readPem(path: string, what: string): Buffer {
 /**
  * The broker's address from mqtt.url, read with the WHATWG URL parser. Given a URL string, MQTT.js parses
  * it with the legacy url.parse, and Node 24 prints a deprecation warning (DEP0169) on every start, which a
- * support engineer reading the journal would rightly ask about. Credentials in the URL are honoured as
- * MQTT.js would; mqtt.username/password, when set, take precedence (they are spread after).
+ * support engineer reading the journal would rightly ask about. Credentials in the URL are used when the
+ * config sets none: mqtt.username/password, when set, take precedence (MQTT.js let the URL's win).
  */
 export function brokerAddress(url: string): IClientOptions {
   const u = new URL(url);
-  const hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
+  // mqtt: and tcp: are not "special" schemes to WHATWG, so their host stays percent-encoded; read the
+  // host as an http URL would (IDN to punycode), and the port from the URL as written
+  const hostname = new URL(url.replace(/^[a-z][a-z0-9+.-]*:/i, "http:")).hostname.replace(/^\[(.*)\]$/, "$1");
   const o: IClientOptions = { protocol: u.protocol.slice(0, -1) as IClientOptions["protocol"], hostname, host: hostname };
   if (u.port) o.port = Number(u.port);
   if (/^wss?:$/.test(u.protocol)) o.path = `${u.pathname}${u.search}`;

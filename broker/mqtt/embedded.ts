@@ -110,7 +110,8 @@ export class EmbeddedBroker {
     }
     if (c.ws) {
       const http = createHttpServer((_req, res) => res.writeHead(426).end("MQTT over WebSocket only\n"));
-      this.#wss = new WebSocketServer({ server: http, handleProtocols: (protocols) => (protocols.has("mqtt") ? "mqtt" : false) });
+      // ws buffers a whole frame (100 MiB by default) before the MQTT parser sees a byte: the same bound here
+      this.#wss = new WebSocketServer({ server: http, maxPayload: maxPacket + 16, handleProtocols: (protocols) => (protocols.has("mqtt") ? "mqtt" : false) });
       this.#wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req));
       // ws re-emits the HTTP server's errors (EADDRINUSE) on itself: without a listener they would crash
       // the process instead of reaching listen()'s one-sentence error

@@ -66,17 +66,27 @@ export class ExternalBroker {
     };
     const client = mqtt.connect(c.url, opts);
     this.#client = client;
+    // consecutive ingest failures: the wait before the next redelivery doubles with each (the store is down)
+    let failures = 0;
     client.handleMessage = (packet, done) => {
+      // the connection this message came on: a failure drops this one, never a newer one
+      const stream = client.stream;
       const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
-      // the pipeline never throws for bad input; a throw here is the store failing, so no PUBACK: the
-      // broker keeps the message for this session. MQTT 5 delivers an unacknowledged message again only on
-      // a new connection (§4.4), so this one is dropped: MQTT.js reconnects into the same session after
-      // reconnectPeriod and the broker redelivers it, instead of it waiting for some later reconnect.
+      // The pipeline never throws for bad input; a throw here is the store failing, so no PUBACK: the
+      // broker keeps the message for this session. MQTT 5 delivers an unacknowledged message again only
+      // on a new connection (§4.4), and MQTT.js handles nothing else on this one meanwhile, so after a
+      // backoff this connection is dropped: MQTT.js reconnects into the same session and the broker
+      // redelivers it, instead of it waiting for some later reconnect. Nothing is acknowledged unstored.
       this.#o.ingest.handle(packet.topic, payload, null).then(
-        () => done(),
+        () => {
+          failures = 0;
+          done();
+        },
         (err: Error) => {
-          log.error({ err: err.message, topic: packet.topic }, "ingest failed; reconnecting so the broker delivers the message again");
-          client.stream.destroy();
+          failures++;
+          const waitMs = Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 6));
+          log.error({ err: err.message, topic: packet.topic, failures, retryInMs: waitMs }, "ingest failed; reconnecting so the broker delivers the message again");
+          setTimeout(() => stream.destroy(), waitMs).unref();
         },
       );
     };

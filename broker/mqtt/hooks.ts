@@ -219,6 +219,7 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
       if (packet.payload && (packet.payload as Buffer).byteLength > o.maxPayloadBytes) {
         // acked and dropped (counted) rather than closing: the device must not redeliver it forever
         o.refusals.record("oversized", client.id, `payload of ${(packet.payload as Buffer).byteLength} bytes`);
+        packet.retain = false;
         // (never stored; the copy forwarded to service subscribers is theirs to validate, like any payload)
         return callback(null);
       }

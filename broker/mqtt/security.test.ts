@@ -239,5 +239,9 @@ describe("MQTT over TLS and WebSocket", () => {
     const a = await connect(url, { clientId: "dev-a", username: "dev-a", password: sa });
     await a.publishAsync(topicFor("state", "dev-a"), encode.state(stateMsg("dev-a", h.scheduler.now())), { qos: 1 });
     expect((await h.fleet.store.getDevice("dev-a"))?.online).toBe(true);
+    // a WebSocket frame over the packet limit (1 MiB by default): ws refuses it before buffering it whole (maxPayload), the parser limit stands behind
+    const gone = closed(a);
+    a.publish(topicFor("telemetry", "dev-a"), Buffer.alloc(2 * 1024 * 1024, 0x20), { qos: 1 });
+    await gone;
   });
 });

@@ -38,7 +38,7 @@ export interface Target {
  * - `--single-threaded` (no V8 background threads: GC marking and compile tasks run on the main thread,
  *   fine for a ~15 MB heap) and `--bytecode-old-age=1` (bytecode of a function not run since the last GC
  *   is dropped and recompiled on its next call: most of the agent's code runs once a minute or less).
- *   Together ~2 MB; the unit's MALLOC_ARENA_MAX=2 and UV_THREADPOOL_SIZE=2 (deploy/systemd) ~2 MB more.
+ *   Together ~2 MB; the unit's MALLOC_ARENA_MAX=2 (deploy/systemd) ~1.5 MB more.
  */
 export const AGENT_EXEC_ARGV = ["--max-semi-space-size=1", "--lite-mode", "--single-threaded", "--bytecode-old-age=1"] as const;
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresStore } from "../../broker/store/postgres/store.ts";
 import type { TicketRecord } from "../../broker/store/types.ts";
+import { decodeMessage, topicFor } from "../../shared/index.ts";
 import { diagnosisMessage, stateMessage, telemetryMessage } from "../../sim/fleet/messages.ts";
 import { seededRandom } from "../../sim/fleet/provision.ts";
 import { requireService, runToken } from "./services.ts";
@@ -85,6 +86,16 @@ describe.runIf(available)("PostgreSQL store", () => {
     expect((await store.diagnoses("dev-2", 5))[0]?.fault).toBe("cloud_outage");
     await store.applyState(stateMessage(facts("dev-2"), "offline", now + 100, 60), now + 100);
     expect(await store.getDevice("dev-2")).toMatchObject({ online: false, onlineSince: null });
+  });
+
+  it("stores a report whose text carried U+0000 (PostgreSQL refuses it in text and jsonb; the decoder replaces it)", async () => {
+    const now = Date.now();
+    const d = diagnosisMessage(facts("dev-nul"), "cloud_outage", now);
+    const text = JSON.stringify({ ...d, verdict: { ...d.verdict, summary: "vendor\u0000said no" } });
+    const decoded = decodeMessage(topicFor("diagnosis", "dev-nul"), Buffer.from(text));
+    if (!decoded.ok || decoded.kind !== "diagnosis") throw new Error("decode failed");
+    await store.applyDiagnosis(decoded.message, now);
+    expect((await store.diagnoses("dev-nul", 1))[0]?.summary).toBe("vendor\uFFFDsaid no");
   });
 
   it("ignores a late Last Will of an earlier connection, applies the current connection's", async () => {
