@@ -24,6 +24,11 @@ export const EpochMs = z
 /** A short label value (region, model, firmware...). */
 export const Label = z.string().min(1).max(64);
 
+/** True for an id newMessageId() makes (UUID v7, no dashes): those compare in time order as strings. */
+export function isTimeOrderedId(id: string): boolean {
+  return /^[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$/.test(id);
+}
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const rand = new Uint8Array(10);
 

@@ -72,20 +72,23 @@ describe("decodeMessage", () => {
     }
   });
 
-  it("replaces U+0000 in strings and keys with U+FFFD (PostgreSQL cannot store it), keeping the report", () => {
+  it("replaces U+0000 and lone surrogates with U+FFFD (PostgreSQL cannot store them), keeping the report", () => {
     const d = { ...env(), ...diagnosisBody("cloud_outage") };
-    const text = JSON.stringify({ ...d, verdict: { ...d.verdict, summary: "vendor said \u0000boom" } });
+    // a vendor's NUL, and an emoji cut in half by a length limit
+    const text = JSON.stringify({ ...d, verdict: { ...d.verdict, summary: "vendor said \u0000boom", evidence: [{ ...d.verdict.evidence[0]!, detail: "tap \u{1F600}".slice(0, 5) }] } });
     expect(text).toContain("\\u0000");
+    expect(text).toContain("\\ud83d");
     const r = decodeMessage("edge/v1/spk-1/diagnosis", Buffer.from(text));
     expect(r.ok).toBe(true);
     if (r.ok && r.kind === "diagnosis") {
       expect(r.message.verdict.summary).toBe("vendor said \uFFFDboom");
-      expect(JSON.stringify(r.message)).not.toContain("\\u0000");
+      expect(r.message.verdict.evidence[0]!.detail).toBe("tap \uFFFD");
+      expect(JSON.stringify(r.message)).not.toMatch(/\\u0000|\\ud83d/);
     }
-    // a key: rebuilt as data properties, so a "__proto__" next to it stays a plain key
-    const labelled = JSON.stringify(telemetry()).replace('"seq":0', '"seq":0,"__proto__":{"polluted":true},"a\\u0000":1');
-    expect(decodeMessage("edge/v1/spk-1/telemetry", Buffer.from(labelled)).ok).toBe(true);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // a whole emoji escaped as its pair is well formed: kept
+    const pair = JSON.stringify({ ...d, verdict: { ...d.verdict, summary: "ok" } }).replace('"summary":"ok"', '"summary":"ok \\ud83d\\ude00"');
+    const r2 = decodeMessage("edge/v1/spk-1/diagnosis", Buffer.from(pair));
+    expect(r2.ok && r2.kind === "diagnosis" && r2.message.verdict.summary).toBe("ok \u{1F600}");
   });
 
   it("never lets a __proto__ key reach an object we build", () => {

@@ -43,11 +43,24 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 128 * 1024;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** JSON.parse reviver: U+0000 in strings and keys becomes U+FFFD (keys rebuilt with data properties, so `__proto__` stays a key). */
-function withoutNul(_key: string, value: unknown): unknown {
-  if (typeof value === "string") return value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value;
-  if (value === null || typeof value !== "object" || Array.isArray(value) || !Object.keys(value).some((k) => k.includes("\0"))) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll("\0", "\uFFFD"), v]));
+/**
+ * JSON escapes that give a string PostgreSQL cannot store (text and jsonb refuse U+0000, jsonb a lone
+ * surrogate, which a device makes by cutting text between the halves of an emoji): such a report would
+ * fail on every redelivery and block its device's spool. Only payloads matching this are repaired.
+ */
+const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
+
+/** Replaces U+0000 and lone surrogates with U+FFFD in every string of a validated message, in place. */
+function repairStrings(value: unknown): unknown {
+  if (typeof value === "string") return value.includes("\0") || !value.isWellFormed() ? value.replaceAll("\0", "\uFFFD").toWellFormed() : value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = repairStrings(value[i]);
+  } else if (value !== null && typeof value === "object") {
+    // the schemas' record keys are patterns of ASCII letters, digits and '_': only values need repair
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = repairStrings(o[k]);
+  }
+  return value;
 }
 
 /**
@@ -68,9 +81,7 @@ export function decodeMessage(topic: string, payload: Uint8Array, maxBytes = DEF
   }
   let json: unknown;
   try {
-    // U+0000 is valid JSON but PostgreSQL text and jsonb cannot hold it: a report carrying one would fail
-    // to store on every redelivery and block its device's spool. Replaced (keys too) by U+FFFD.
-    json = text.includes("\\u0000") ? JSON.parse(text, withoutNul) : JSON.parse(text);
+    json = JSON.parse(text);
   } catch (err) {
     return { ok: false, reason: "invalid_json", detail: `payload is not JSON: ${(err as Error).message}`, deviceId: t.deviceId };
   }
@@ -78,7 +89,9 @@ export function decodeMessage(topic: string, payload: Uint8Array, maxBytes = DEF
   if (!parsed.success) {
     return { ok: false, reason: "invalid_schema", detail: formatIssues(parsed.error).slice(0, 5).join("; "), deviceId: t.deviceId };
   }
-  const message = parsed.data as { device_id: string };
+  // after validation, so a payload that fails the schema costs nothing more (a walk of a 128 KB array of
+  // escapes would be a device's way to burn the fleet's CPU)
+  const message = (text.includes("\\u") && UNSTORABLE_ESCAPE.test(text) ? repairStrings(parsed.data) : parsed.data) as { device_id: string };
   if (message.device_id !== t.deviceId) {
     return { ok: false, reason: "device_mismatch", detail: `payload device_id '${message.device_id}' differs from the topic's '${t.deviceId}'`, deviceId: t.deviceId };
   }

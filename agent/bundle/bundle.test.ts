@@ -101,11 +101,13 @@ describe("support bundle", () => {
       const b = { gzip: Buffer.from("bundle bytes"), sha256: "00" };
       const ok = await deliverToUrl(b, ${JSON.stringify(base.replace("http:", "HTTP:"))} + "/upload", o);
       const moved = await deliverToUrl(b, ${JSON.stringify(base)} + "/moved", o).then(() => "followed", (e) => e.message);
-      console.log(JSON.stringify({ ok, moved }));`;
+      // an upper-case HTTPS URL speaks TLS (this plain server cannot answer it), not http with the wrong scheme
+      const tls = await deliverToUrl(b, ${JSON.stringify(base.replace("http:", "HTTPS:"))} + "/upload", o).then(() => "answered", (e) => e.code ?? e.message);
+      console.log(JSON.stringify({ ok, moved, tls }));`;
     const out = await new Promise<string>((resolve, reject) =>
       execFile(process.execPath, ["--lite-mode", "--input-type=module", "-e", script], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
     );
-    expect(JSON.parse(out)).toEqual({ ok: { delivery: "upload", status: 201, bytes: 12, sha256: "00" }, moved: "upload refused with HTTP 302; check that the upload URL is valid and not expired" });
+    expect(JSON.parse(out)).toEqual({ ok: { delivery: "upload", status: 201, bytes: 12, sha256: "00" }, moved: "upload refused with HTTP 302; check that the upload URL is valid and not expired", tls: "EPROTO" });
     expect(received).toEqual(["PUT /upload", "PUT /moved"]);
   });
 

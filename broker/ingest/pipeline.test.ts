@@ -1,6 +1,6 @@
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { topicFor } from "../../shared/index.ts";
+import { newMessageId, topicFor } from "../../shared/index.ts";
 import { TicketsConfig } from "../config/schema.ts";
 import { FleetEvents } from "../events.ts";
 import { Refusals } from "../mqtt/refusals.ts";
@@ -54,14 +54,20 @@ describe("ingest", () => {
 
   it("ignores a late Last Will of an earlier connection: the device stays online until its current connection's will", async () => {
     const state = (o: Parameters<typeof stateMsg>[2]) => encode.state(stateMsg("dev-a", clock.now(), o));
-    const oldWill = { status: "offline" as const, reason: "will" as const, msg_id: "w1w1w1w1w1w1w1w1" };
-    const newWill = { status: "offline" as const, reason: "will" as const, msg_id: "w2w2w2w2w2w2w2w2" };
+    // wills are made at connect with time-ordered ids: the first connection's sorts below the second's
+    const oldWill = { status: "offline" as const, reason: "will" as const, msg_id: newMessageId(1_800_000_000_000) };
+    const newWill = { status: "offline" as const, reason: "will" as const, msg_id: newMessageId(1_800_000_060_000) };
     expect(await ingest.handle(topicFor("state", "dev-a"), state({ will_msg_id: oldWill.msg_id }), "dev-a")).toBe("accepted");
     // the device reconnected (its broker died, or a takeover) before the old session's will was published
     expect(await ingest.handle(topicFor("state", "dev-a"), state({ will_msg_id: newWill.msg_id }), "dev-a")).toBe("accepted");
     expect(await ingest.handle(topicFor("state", "dev-a"), state(oldWill), null)).toBe("ignored");
     expect((await store.getDevice("dev-a"))?.online).toBe(true);
     expect(await ingest.handle(topicFor("state", "dev-a"), state(newWill), null)).toBe("accepted");
+    expect((await store.getDevice("dev-a"))?.online).toBe(false);
+    // a will of a connection whose online state the fleet never saw (it dropped before storing it, or a
+    // fleet restarted): later than the one stored, so it applies
+    await ingest.handle(topicFor("state", "dev-a"), state({ will_msg_id: newWill.msg_id }), "dev-a");
+    expect(await ingest.handle(topicFor("state", "dev-a"), state({ ...newWill, msg_id: newMessageId(1_800_000_120_000) }), null)).toBe("accepted");
     expect((await store.getDevice("dev-a"))?.online).toBe(false);
     // an agent that names no will (older versions): every will applies, as before
     await ingest.handle(topicFor("state", "dev-b"), encode.state(stateMsg("dev-b", clock.now())), "dev-b");

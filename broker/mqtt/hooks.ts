@@ -65,8 +65,21 @@ function remoteAddress(client: Client): string {
 function willRefusal(client: Client, deviceId: string | null): string | null {
   const will = (client as unknown as { _will?: { topic?: string } | null })._will;
   if (!will) return null;
-  if (deviceId !== null && will.topic === topicFor("state", deviceId)) return null;
+  const t = parseTopic(String(will.topic));
+  if (deviceId !== null && t.ok && t.kind === "state" && t.deviceId === deviceId) return null;
   return `Last Will on ${String(will.topic).slice(0, 200)}`;
+}
+
+/**
+ * Where a publish that must reach nobody is sent once accepted: a will aedes must still mark as published
+ * (refusing it would leave it first in the dead broker's list, retried forever ahead of every other will),
+ * or a late will of an earlier connection that service subscribers must not mistake for the device going
+ * offline. Nothing subscribes here; clients cannot (topics starting with $ are the server's).
+ */
+const NOWHERE = "$edge/ignored";
+function routeNowhere(packet: PublishPacket): void {
+  packet.topic = NOWHERE;
+  packet.retain = false;
 }
 
 /**
@@ -174,18 +187,23 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
     authorizePublish(client, packet: PublishPacket, callback) {
       // null: aedes publishing the Last Will of a client whose broker died (cluster mode, found by the
       // surviving brokers' heartbeat check); its topic was checked at connect (willRefusal). It is that
-      // device's offline signal, so it is ingested like any will (a will of an earlier session than the
-      // device's current one is ignored by the ingest); anything else is refused.
+      // device's offline signal, so it is ingested like any will (one of an earlier connection than the
+      // device's current one is ignored by the ingest and reaches nobody).
       if (!client) {
         const t = parseTopic(packet.topic);
         const owner = (packet as { clientId?: string }).clientId;
         if (!t.ok || t.kind !== "state" || (owner !== undefined && owner !== t.deviceId)) {
-          // wills are checked at connect (willRefusal); one stored before that check must not reach anyone
+          // one stored before wills were checked at connect: counted, and routed nowhere
           o.refusals.record("not_authorized", owner ?? null, `orphaned Last Will on ${packet.topic.slice(0, 200)}`);
-          return callback(new Error("Last Will not authorized"));
+          routeNowhere(packet);
+          return callback(null);
         }
         o.ingest.handle(packet.topic, packet.payload as Buffer, null).then(
-          () => ((packet.retain = false), callback(null)),
+          (outcome) => {
+            if (outcome === "accepted") packet.retain = false;
+            else routeNowhere(packet);
+            callback(null);
+          },
           // aedes keeps the will and tries again at its next check
           (err: Error) => callback(err),
         );
@@ -234,10 +252,12 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
       // device is already in the store. Invalid content is acked and dropped (counted): a device
       // would otherwise redeliver the same bad message forever.
       o.ingest.handle(topic, packet.payload as Buffer, client.id).then(
-        () => {
+        (outcome) => {
           // The store is the record of a device's state (REST API, live events); a retained copy in the
           // broker's memory would cost ~0.6 KB per device, kept for every device ever seen, even long
-          // gone (issue #9). Subscribers still get the state live, with the flag cleared.
+          // gone (issue #9). Subscribers still get the state live, with the flag cleared; a late will of
+          // an earlier connection, which the store ignored, reaches nobody.
+          if (outcome === "ignored" && isWill) routeNowhere(packet);
           packet.retain = false;
           callback(null);
         },

@@ -1,4 +1,4 @@
-import type { DiagnosisMessage } from "../../shared/index.ts";
+import { isTimeOrderedId, type DiagnosisMessage, type StateMessage } from "../../shared/index.ts";
 import type { DeviceCredential, DeviceRecord, TicketRecord } from "./types.ts";
 
 /**
@@ -8,6 +8,18 @@ import type { DeviceCredential, DeviceRecord, TicketRecord } from "./types.ts";
  * array, so a string value always means "JSON text to parse".
  */
 export type Row = Record<string, unknown>;
+
+/**
+ * The ids applyState compares, in both stores: `current`, the will an online state names (kept only when
+ * time-ordered, so it can be compared), and `will`, the msg_id of a Last Will (time-ordered ones only).
+ * A will below the stored current one belongs to an earlier connection and is ignored; one at or above it
+ * (this connection's, or a later one whose online state the fleet never saw) applies; without both ids
+ * time-ordered every will applies, as before the ids existed.
+ */
+export function willIds(s: StateMessage): { will: string | null; current: string | null } {
+  const current = s.status === "online" && s.will_msg_id && isTimeOrderedId(s.will_msg_id) ? s.will_msg_id : null;
+  return { will: s.reason === "will" && isTimeOrderedId(s.msg_id) ? s.msg_id : null, current };
+}
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);

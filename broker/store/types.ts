@@ -267,7 +267,9 @@ export interface FleetStore {
 
   /**
    * Applies a state message; false when it was a Last Will of an earlier connection than the device's
-   * current one (its msg_id is not the will_msg_id of the latest online state), which changes nothing.
+   * current one (its time-ordered msg_id is below the will_msg_id the latest online state named), which
+   * changes nothing. A will of the current or of a later connection applies, as does any will of a
+   * device that names none (older agents) or whose ids are not time-ordered.
    */
   applyState(state: StateMessage, receivedAt: number): Promise<boolean>;
   applyTelemetry(t: TelemetryMessage, receivedAt: number, historyLimit: number): Promise<void>;

@@ -22,9 +22,9 @@ export const StateMessage = z.object({
   labels: Labels,
   keepalive_s: z.number().int().min(5).max(3600),
   /**
-   * On an online state: the msg_id of the Last Will registered for this connection. A will of an earlier
-   * connection, published late (a dead cluster broker's, or after a takeover), is then told apart from
-   * this session's and ignored, instead of marking a connected device offline. Absent from older agents.
+   * On an online state: the msg_id of the Last Will registered for this connection (a time-ordered id
+   * from newMessageId). A will older than it, published late (a dead cluster broker's, or after a
+   * takeover), is then ignored instead of marking a connected device offline. Absent from older agents.
    */
   will_msg_id: MessageId.optional(),
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresStore } from "../../broker/store/postgres/store.ts";
 import type { TicketRecord } from "../../broker/store/types.ts";
-import { decodeMessage, topicFor } from "../../shared/index.ts";
+import { decodeMessage, newMessageId, topicFor } from "../../shared/index.ts";
 import { diagnosisMessage, stateMessage, telemetryMessage } from "../../sim/fleet/messages.ts";
 import { seededRandom } from "../../sim/fleet/provision.ts";
 import { requireService, runToken } from "./services.ts";
@@ -102,11 +102,16 @@ describe.runIf(available)("PostgreSQL store", () => {
     const now = Date.now();
     const online = (willId: string) => ({ ...stateMessage(facts("dev-w"), "online", now, 60), will_msg_id: willId });
     const will = (msgId: string) => ({ ...stateMessage(facts("dev-w"), "offline", now, 60), reason: "will" as const, msg_id: msgId });
-    expect(await store.applyState(online("willone11111111"), now)).toBe(true);
-    expect(await store.applyState(online("willtwo22222222"), now + 1)).toBe(true);
-    expect(await store.applyState(will("willone11111111"), now + 2)).toBe(false);
+    const [w1, w2, w3] = [newMessageId(now - 120_000), newMessageId(now - 60_000), newMessageId(now)];
+    expect(await store.applyState(online(w1), now)).toBe(true);
+    expect(await store.applyState(online(w2), now + 1)).toBe(true);
+    expect(await store.applyState(will(w1), now + 2)).toBe(false);
     expect((await store.getDevice("dev-w"))?.online).toBe(true);
-    expect(await store.applyState(will("willtwo22222222"), now + 3)).toBe(true);
+    expect(await store.applyState(will(w2), now + 3)).toBe(true);
+    expect((await store.getDevice("dev-w"))?.online).toBe(false);
+    // a later connection's will, its online state never seen: applies
+    await store.applyState(online(w2), now + 4);
+    expect(await store.applyState(will(w3), now + 5)).toBe(true);
     expect((await store.getDevice("dev-w"))?.online).toBe(false);
   });
 

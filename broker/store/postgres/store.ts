@@ -1,3 +1,4 @@
+import { willIds } from "../rows.ts";
 import type { DiagnosisMessage, StateMessage, TelemetryMessage } from "../../../shared/index.ts";
 import type { Logger } from "../../log.ts";
 import type {
@@ -175,8 +176,7 @@ export class PostgresStore implements FleetStore, SqlQuery {
 
   async applyState(s: StateMessage, at: number): Promise<boolean> {
     const online = s.status === "online";
-    // a will applies only when it is the current connection's (or the device never named one)
-    const staleWill = s.reason === "will" ? s.msg_id : null;
+    const { will, current } = willIds(s);
     const r = await this.#db.query(
       `INSERT INTO devices (id, created_at, online, online_since, last_seen, agent_version, firmware_version, model, region, app_id, labels, will_msg_id)
        VALUES ($1, $2, $3, CASE WHEN $3 THEN $2::bigint END, $2, $4, $5, $6, $7, $8, $9::jsonb, CASE WHEN $3 THEN $10::text END)
@@ -185,8 +185,8 @@ export class PostgresStore implements FleetStore, SqlQuery {
          last_seen = excluded.last_seen, agent_version = excluded.agent_version, firmware_version = excluded.firmware_version,
          model = excluded.model, region = excluded.region, app_id = excluded.app_id, labels = excluded.labels,
          will_msg_id = CASE WHEN excluded.online THEN excluded.will_msg_id ELSE devices.will_msg_id END
-       WHERE $11::text IS NULL OR devices.will_msg_id IS NULL OR devices.will_msg_id = $11::text`,
-      [s.device_id, at, online, s.agent_version, s.firmware_version, s.model, s.region, s.app_id, j(s.labels), s.will_msg_id ?? null, staleWill],
+       WHERE $11::text IS NULL OR devices.will_msg_id IS NULL OR $11::text COLLATE "C" >= devices.will_msg_id COLLATE "C"`,
+      [s.device_id, at, online, s.agent_version, s.firmware_version, s.model, s.region, s.app_id, j(s.labels), current, will],
     );
     return (r.rowCount ?? 0) > 0;
   }

@@ -1,3 +1,4 @@
+import { willIds } from "../rows.ts";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { DiagnosisMessage, StateMessage, TelemetryMessage } from "../../../shared/index.ts";
 import type {
@@ -103,13 +104,12 @@ export class SqliteStore implements FleetStore {
   async applyState(s: StateMessage, receivedAt: number): Promise<boolean> {
     this.#ensureDevice(s.device_id, receivedAt);
     const online = s.status === "online" ? 1 : 0;
-    // a will applies only when it is the current connection's (or the device never named one)
-    const staleWill = s.reason === "will" ? s.msg_id : null;
+    const { will, current } = willIds(s);
     return Number(this.#q(`UPDATE devices SET online = ?, online_since = CASE WHEN ? = 1 THEN coalesce(CASE WHEN online = 1 THEN online_since END, ?) ELSE NULL END,
              last_seen = ?, agent_version = ?, firmware_version = ?, model = ?, region = ?, app_id = ?, labels = ?,
              will_msg_id = CASE WHEN ? = 1 THEN ? ELSE will_msg_id END
-             WHERE id = ? AND (? IS NULL OR will_msg_id IS NULL OR will_msg_id = ?)`)
-      .run(online, online, receivedAt, receivedAt, s.agent_version, s.firmware_version, s.model, s.region, s.app_id, JSON.stringify(s.labels), online, s.will_msg_id ?? null, s.device_id, staleWill, staleWill).changes) > 0;
+             WHERE id = ? AND (? IS NULL OR will_msg_id IS NULL OR ? >= will_msg_id)`)
+      .run(online, online, receivedAt, receivedAt, s.agent_version, s.firmware_version, s.model, s.region, s.app_id, JSON.stringify(s.labels), online, current, s.device_id, will, will).changes) > 0;
   }
 
   async applyTelemetry(t: TelemetryMessage, receivedAt: number, historyLimit: number): Promise<void> {
