@@ -121,7 +121,8 @@ export async function footprintBench(): Promise<BenchResult> {
 
     let agentOut = "";
     const started = performance.now();
-    const env = { ...process.env, ...unitEnvironment(ROOT) };
+    const unitEnv = unitEnvironment(ROOT);
+    const env = { ...process.env, ...unitEnv };
     const a = spawn(agent.cmd, agent.args, { stdio: ["ignore", "pipe", "pipe"], env });
     const bare = spawn(nodeCopy, ["-e", "setInterval(() => {}, 60_000)"], { stdio: "ignore", env });
     children.push(a, bare);
@@ -179,7 +180,7 @@ export async function footprintBench(): Promise<BenchResult> {
       ],
       notes: [
         ...agent.notes,
-        `both processes run with the shipped unit's environment (deploy/systemd/edge-agent.service: ${Object.entries(unitEnvironment(ROOT)).map(([k, v]) => `${k}=${v}`).join(" ")})`,
+        `both processes run with the shipped unit's environment (deploy/systemd/edge-agent.service: ${Object.entries(unitEnv).map(([k, v]) => `${k}=${v}`).join(" ")})`,
         `steady window ${(windowMs / 1000).toFixed(0)} s, from 1 s after the start-up diagnosis (${((startupDiag.at - started) / 1000).toFixed(1)} s) to the end; memory from /proc every second (file-backed RSS: agent ${med((s) => s.agent.file).toFixed(1)} MiB, bare ${med((s) => s.bare.file).toFixed(1)} MiB)`,
         `CPU = steady window without diagnoses ${((steadyCpuMs / windowMs) * 100).toFixed(3)} % + one diagnosis (${perDiag.cpuMs.toFixed(0)} ms of CPU${inWindow.length ? ", scheduled, in the window" : ", the start-up one"}) every ${DIAGNOSIS_S / 60} min`,
         `bytes per day = telemetry ${(day.telemetry / 1024).toFixed(0)} KiB (${day.telemetryMsgBytes.toFixed(0)} B × ${86_400 / TELEMETRY_S}) + diagnoses with their cloud probes ${(day.diagnosis / 1024).toFixed(0)} KiB (${day.diagnosisBytes.toFixed(0)} B × ${86_400 / DIAGNOSIS_S}) + everything else in the steady window (pings, network sampler) ${(day.other / 1024).toFixed(0)} KiB; MQTT ${mqtt.sent} B and cloud ${cloud.sent} B sent during the run`,

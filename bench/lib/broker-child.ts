@@ -80,9 +80,6 @@ process.on("message", async (m: { id: number; cmd: string; arg?: unknown }) => {
         reply({ incidents: list, log: incidentLog, tickets: tickets.length, liveTickets: tickets.filter((t) => t.status !== "resolved" && t.status !== "closed").length });
         break;
       }
-      case "snap":
-        reply((await import("node:v8")).writeHeapSnapshot(m.arg as string));
-        break;
       case "stop":
         await fleet?.stop();
         if (aedes) await new Promise<void>((r) => aedes!.close(() => r()));

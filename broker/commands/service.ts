@@ -109,9 +109,10 @@ export class CommandService extends EventEmitter<ServiceEvents> {
   /** A device PUTs its logs and config to upload_url from inside its own network: only to an origin the operator listed. */
   #checkUploadUrl(url: string): void {
     const origins = (this.#o.uploadOrigins ?? []).map((o) => new URL(o).origin);
-    if (origins.includes(new URL(url).origin)) return;
+    const origin = new URL(url).origin;
+    if (origins.includes(origin)) return;
     const hint = origins.length ? `use one of ${origins.join(", ")}` : "leave it out to receive the bundle over MQTT, or list the origin in the fleet config's commands.bundle_upload_origins";
-    throw new CommandInputError(`upload_url ${new URL(url).origin} is not an allowed bundle upload origin; ${hint}`, [`args.upload_url: origin not in commands.bundle_upload_origins`]);
+    throw new CommandInputError(`upload_url ${origin} is not an allowed bundle upload origin; ${hint}`, [`args.upload_url: origin not in commands.bundle_upload_origins`]);
   }
 
   /** Validates, records and publishes a command. Throws CommandInputError for a request the device would refuse. */

@@ -64,10 +64,14 @@ function remoteAddress(client: Client): string {
  */
 function willRefusal(client: Client, deviceId: string | null): string | null {
   const will = (client as unknown as { _will?: { topic?: string } | null })._will;
-  if (!will) return null;
-  const t = parseTopic(String(will.topic));
-  if (deviceId !== null && t.ok && t.kind === "state" && t.deviceId === deviceId) return null;
+  if (!will || (deviceId !== null && isOwnStateTopic(String(will.topic), deviceId))) return null;
   return `Last Will on ${String(will.topic).slice(0, 200)}`;
+}
+
+/** The state topic of `deviceId` itself: the only topic a Last Will may have. */
+function isOwnStateTopic(topic: string, deviceId: string): boolean {
+  const t = parseTopic(topic);
+  return t.ok && t.kind === "state" && t.deviceId === deviceId;
 }
 
 /**
@@ -192,7 +196,7 @@ export function createHooks(o: HookOptions): Pick<AedesOptions, "preConnect" | "
       if (!client) {
         const t = parseTopic(packet.topic);
         const owner = (packet as { clientId?: string }).clientId;
-        if (!t.ok || t.kind !== "state" || (owner !== undefined && owner !== t.deviceId)) {
+        if (!t.ok || !isOwnStateTopic(packet.topic, owner ?? t.deviceId)) {
           // one stored before wills were checked at connect: counted, and routed nowhere
           o.refusals.record("not_authorized", owner ?? null, `orphaned Last Will on ${packet.topic.slice(0, 200)}`);
           routeNowhere(packet);

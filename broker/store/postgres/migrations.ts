@@ -241,7 +241,7 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: strin
   {
     version: 4,
     name: "the Last Will of the current connection",
-    // as SQLite migration 5: applyState ignores a will whose msg_id is not the one the latest online state named
+    // as SQLite migration 5: applyState ignores a will older than the one the latest online state named
     sql: `ALTER TABLE devices ADD COLUMN will_msg_id text;`,
   },
 ];

@@ -1,4 +1,3 @@
-import { willIds } from "../rows.ts";
 import type { DiagnosisMessage, StateMessage, TelemetryMessage } from "../../../shared/index.ts";
 import type { Logger } from "../../log.ts";
 import type {
@@ -21,7 +20,7 @@ import { INCIDENT_DEVICE_SAMPLE } from "../types.ts";
 import { incidentBody } from "../membership.ts";
 import { PG_MIGRATIONS } from "./migrations.ts";
 import { PgPool, redactUrl, type PgResult } from "./pool.ts";
-import { ticketState, toCredential, toDevice, toTicket, type Row } from "../rows.ts";
+import { ticketState, toCredential, toDevice, toTicket, willIds, type Row } from "../rows.ts";
 
 export { StoreUnavailableError } from "./pool.ts";
 

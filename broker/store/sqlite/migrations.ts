@@ -224,7 +224,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   {
     version: 5,
     name: "the Last Will of the current connection",
-    // applyState ignores a will whose msg_id is not the one the latest online state named (store.ts)
+    // applyState ignores a will older than the one the latest online state named (rows.ts willIds)
     sql: `ALTER TABLE devices ADD COLUMN will_msg_id TEXT;`,
   },
 ];

@@ -1,4 +1,3 @@
-import { willIds } from "../rows.ts";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { DiagnosisMessage, StateMessage, TelemetryMessage } from "../../../shared/index.ts";
 import type {
@@ -21,7 +20,7 @@ import { INCIDENT_DEVICE_SAMPLE } from "../types.ts";
 import { openDatabase } from "./db.ts";
 import { incidentBody } from "../membership.ts";
 import { ticketFilterSql } from "./queries.ts";
-import { json, ticketState as ticketStateOf, toCredential, toDevice, toTicket, type Row } from "../rows.ts";
+import { json, ticketState as ticketStateOf, toCredential, toDevice, toTicket, willIds, type Row } from "../rows.ts";
 
 /** Ticket bookkeeping is stored as JSON text in SQLite. */
 const ticketState = (t: Omit<TicketRecord, "id">): string => JSON.stringify(ticketStateOf(t));
