@@ -43,6 +43,30 @@ export interface Target {
 export const AGENT_EXEC_ARGV = ["--max-semi-space-size=1", "--lite-mode", "--single-threaded", "--bytecode-old-age=1"] as const;
 
 /**
+ * Parts of the agent's dependencies that a Linux device never runs, replaced in the executable (issue #9:
+ * each costs heap for its source and objects, and some load Node modules the agent has no other use for):
+ * - readable-stream (MQTT.js's streams) is a copy of Node's own stream module for browsers and old Nodes;
+ *   its documented `READABLE_STREAM=disable` mode hands out Node's `stream`, which the executable now always does.
+ * - MQTT.js's SOCKS proxy support (socks, ip-address, smart-buffer, and `assert`): the agent's config has no proxy.
+ * - worker-timers: MQTT.js's keep-alive timer for browser tabs; on Node it uses the native one.
+ * - pino's worker-thread transports (thread-stream, `worker_threads`): the agent logs to stdout and its ring.
+ * Each stub fails with a sentence if something reaches it after all.
+ */
+const unused = (what: string) => `throw new Error(${JSON.stringify(`${what} is not part of the edge-agent executable`)});`;
+const AGENT_UNUSED_PARTS: Readonly<Record<string, (root: string) => Promise<string>>> = {
+  "node_modules/readable-stream/lib/ours/index.js": async () =>
+    `const Stream = require("stream");\n` +
+    ["_uint8ArrayToBuffer", "_isUint8Array", "isDisturbed", "isErrored", "isReadable", "Readable", "Writable", "Duplex", "Transform", "PassThrough", "addAbortSignal", "finished", "destroy", "pipeline", "compose", "Stream", "promises"]
+      .map((k) => `module.exports.${k} = Stream.${k};\n`)
+      .join("") +
+    "module.exports.default = module.exports;\n",
+  "node_modules/mqtt/build/lib/connect/socks.js": async () => `exports.default = function openSocks() { ${unused("a SOCKS proxy")} };\n`,
+  "node_modules/worker-timers/build/es5/bundle.js": async () =>
+    ["setInterval", "clearInterval", "setTimeout", "clearTimeout"].map((k) => `exports.${k} = function () { ${unused("worker-timers (MQTT.js's browser timers)")} };\n`).join(""),
+  "node_modules/pino/lib/transport.js": async () => `module.exports = function transport() { ${unused("a pino transport (worker thread)")} };\n`,
+};
+
+/**
  * The fleet bundles its dashboard with esbuild on first request; esbuild is a native binary the
  * executable cannot carry, so the dashboard is bundled now and its module answers with the result.
  */
@@ -66,6 +90,7 @@ export const TARGETS: Readonly<Record<string, Target>> = {
         `export async function loadSystemInformation() { throw new Error("/proc/stat or /proc/meminfo could not be read, and this executable carries no systeminformation fallback; check that /proc is mounted"); }\n`,
       // zod's error messages in 40 languages: the agent reports in English (zod's default), ~170 KB less heap
       "node_modules/zod/v4/locales/index.js": async () => `export { default as en } from "./en.js";\n`,
+      ...AGENT_UNUSED_PARTS,
     },
   },
   // The fleet runs on servers and gateways: x64 and arm64 only (issue #8).

@@ -3,7 +3,7 @@
  * under qemu-user for arm64 and armv7l (the Debian library roots stand in for the device's /lib).
  * Builds take ~15 s per executable on 2 cores; the base binaries come from npm once, then npm's cache.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,9 @@ import { buildTarget, type Artifact } from "../../scripts/build/run.ts";
 import { TARGETS, type Arch } from "../../scripts/build/targets.ts";
 import { CloudSim } from "../../sim/cloud/server.ts";
 import { have, REQUIRED, ROOT } from "./helpers.ts";
+import type { TelemetryMessage } from "../../shared/index.ts";
+import { waitFor } from "../helpers/fleet.ts";
+import { RestartableFleet } from "../reliability/harness.ts";
 
 const ARM64_ROOT = "/usr/aarch64-linux-gnu";
 const canArm64 = have("qemu-aarch64-static") && exists(join(ARM64_ROOT, "lib", "ld-linux-aarch64.so.1"));
@@ -167,4 +170,66 @@ describe("edge-fleet-linux-x64 serving", () => {
     expect(js.status).toBe(200);
     expect((await js.text()).length).toBeGreaterThan(10_000);
   });
+});
+
+/**
+ * The x64 agent executable in a real session: the executable replaces parts of its dependencies it never
+ * runs (scripts/build/targets.ts: MQTT.js streams on Node's own `stream`, no SOCKS, no browser timers, no
+ * pino worker transports), so its MQTT path is checked here end to end, over TLS with the CA pinned as a
+ * device ships, and over WebSocket: online, a telemetry report stored, a command answered.
+ */
+describe("edge-agent-linux-x64 session with a fleet", () => {
+  const pki = mkdtempSync(join(tmpdir(), "edge-sea-pki-"));
+  let fleet: RestartableFleet;
+  let agent: ChildProcess | null = null;
+  const seen: TelemetryMessage[] = [];
+
+  beforeAll(async () => {
+    const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: pki, stdio: "ignore" });
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=edge test CA");
+    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
+    writeFileSync(join(pki, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
+    ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf");
+    fleet = new RestartableFleet({ mqtt: { tls: { port: 0, cert_file: join(pki, "server.pem"), key_file: join(pki, "server.key") }, ws: { port: 0 } } });
+    (await fleet.start()).events.on("telemetry", (t) => seen.push(t));
+  });
+  afterEach(async () => {
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise((r) => agent!.once("exit", r));
+      agent.kill("SIGTERM");
+      await exited;
+    }
+    agent = null;
+  });
+  afterAll(async () => {
+    await fleet.dispose();
+    rmSync(pki, { recursive: true, force: true });
+  });
+
+  it.each([
+    { via: "mqtts:// (CA pinned)", url: () => `mqtts://127.0.0.1:${fleet.server!.broker.ports.tls}`, id: "sea-tls" },
+    { via: "ws://", url: () => `ws://127.0.0.1:${fleet.server!.broker.ports.ws}/`, id: "sea-ws" },
+  ])("reports and answers a command over $via", async ({ url, id }) => {
+    const dir = mkdtempSync(join(out, "session-"));
+    writeFileSync(join(dir, "creds.json"), JSON.stringify({ device_id: id, mqtt: { username: id, password: await fleet.provision(id) } }));
+    writeFileSync(
+      join(dir, "agent.json"),
+      JSON.stringify({
+        mqtt: { url: url(), ca_file: join(pki, "ca.pem"), credentials_file: join(dir, "creds.json"), reconnect: { first_connect_jitter_ms: 0 } },
+        spool: { dir: join(dir, "spool") },
+        samplers: { start_jitter_ms: 0, audio: { capture: { mode: "off" } }, network: { icmp: { mode: "off" } } },
+        cloud: { realtime: { url: urls.wsUrl, voice_output: "text" }, status_page_url: urls.url, api_key: "sk-test-not-secret", passive: { port: 0 } },
+      }),
+    );
+    let output = "";
+    agent = spawn(built.get("agent-x64")!.file, ["run", "--config", join(dir, "agent.json")], { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir } });
+    for (const s of [agent.stdout!, agent.stderr!]) s.setEncoding("utf8").on("data", (d: string) => (output = (output + d).slice(-4000)));
+    const server = fleet.server!;
+    await waitFor(async () => (await server.store.getDevice(id))?.online === true, 20_000, `${id} online (${output.slice(-800)})`);
+    await waitFor(() => seen.find((t) => t.device_id === id), 20_000, `telemetry from ${id}`);
+    const sent = await server.commands.send({ deviceId: id, name: "ping", issuer: "test" });
+    await waitFor(async () => (await server.commands.get(sent.id))?.status === "ok", 20_000, `ping answered by ${id}`);
+    expect(output).not.toContain("sk-test-not-secret");
+    expect(output).not.toMatch(/is not part of the edge-agent executable/);
+  }, 60_000);
 });
