@@ -1,6 +1,6 @@
 /**
  * The broker under measurement, in its own process so that its memory and CPU are its own and the
- * load generator gets the other core. `node bench/lib/broker-child.ts fleet|raw '<config json>'`;
+ * load generator gets the other core. `node bench/lib/broker-child.ts fleet|raw|floor '<config json>'`;
  * talks to the parent over IPC: answers `stats`, `provision`, `tickets`, and `stop`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,6 +14,7 @@ import type { FleetConfigInput } from "../../broker/config/schema.ts";
 import { FleetServer } from "../../broker/fleet.ts";
 import { batchStats } from "../../broker/store/tick-batch.ts";
 import { provisionFleet } from "../../sim/fleet/provision.ts";
+import { ingestFloor } from "./ingest-floor.ts";
 
 const [mode = "fleet", cfgJson = "{}"] = process.argv.slice(2);
 const send = (m: unknown) => process.send?.(m);
@@ -24,9 +25,10 @@ let fleet: FleetServer | null = null;
 let aedes: Aedes | null = null;
 let port: number;
 
-if (mode === "raw") {
-  // the baseline: aedes with its defaults and no hooks, the same listener type
-  aedes = await Aedes.createBroker({ maxClientsIdLength: 64 });
+if (mode === "raw" || mode === "floor") {
+  // the baseline: aedes with its defaults and no hooks, the same listener type; the floor adds only the
+  // least any pipeline keeping the issue's guarantees must do per report (bench/lib/ingest-floor.ts)
+  aedes = await Aedes.createBroker({ maxClientsIdLength: 64, ...(mode === "floor" ? { authorizePublish: ingestFloor(join(dir, "floor.db")) } : {}) });
   const server = createServer(aedes.handle);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   port = (server.address() as AddressInfo).port;

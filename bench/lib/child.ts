@@ -13,7 +13,7 @@ export interface BrokerProcess {
 }
 
 /** Starts the fleet (or raw aedes) in a child process with `--expose-gc`, resolving once it listens. */
-export function startBroker(mode: "fleet" | "raw", config: unknown = {}): Promise<BrokerProcess> {
+export function startBroker(mode: "fleet" | "raw" | "floor", config: unknown = {}): Promise<BrokerProcess> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each broker child there (open in Chrome DevTools)
   const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${mode}-${Date.now()}.cpuprofile`] : [];
   const child: ChildProcess = fork(BROKER_CHILD, [mode, JSON.stringify(config)], { execArgv: ["--expose-gc", "--max-old-space-size=2048", ...prof], stdio: ["ignore", "inherit", "inherit", "ipc"] });
