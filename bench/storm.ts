@@ -20,15 +20,23 @@ interface Snapshot {
 }
 
 /** Notifications as a webhook receiver sees them: the fleet posts its json payloads here. */
-async function webhookReceiver(): Promise<{ url: string; got: { action: string; incident: number; fault: string; at: number }[]; close: () => Promise<void> }> {
-  const got: { action: string; incident: number; fault: string; at: number }[] = [];
+interface Received {
+  action: string;
+  incident: number;
+  fault: string;
+  severity: string;
+  reason: string;
+  at: number;
+}
+async function webhookReceiver(): Promise<{ url: string; got: Received[]; close: () => Promise<void> }> {
+  const got: Received[] = [];
   const server: Server = createServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
       try {
-        const n = JSON.parse(body) as { action: string; incident: IncidentRecord };
-        got.push({ action: n.action, incident: n.incident.id, fault: n.incident.fault, at: Date.now() });
+        const n = JSON.parse(body) as { action: string; incident: IncidentRecord; reason?: string };
+        got.push({ action: n.action, incident: n.incident.id, fault: n.incident.fault, severity: n.incident.severity, reason: n.reason ?? "", at: Date.now() });
       } catch {
         /* not a notification: counted as nothing */
       }
@@ -99,6 +107,9 @@ async function fleetStorm(ids: SimIdentity[], b: BrokerProcess, hook: Awaited<Re
     notifyLagMs: first?.notifiedAt ? first.notifiedAt - (first.openedAt + GROUP_WAIT_MS) : null,
     atPeak,
     triggers: sent.filter((n) => n.action === "trigger").length,
+    firstSeverity: sent[0]?.severity ?? null,
+    // what each webhook said, when (from the first storm report)
+    sent: sent.map((n) => `${n.action} ${n.severity} at +${((n.at - storm.t0) / 1000).toFixed(1)} s (${n.reason})`),
     resolves: sent.filter((n) => n.action === "resolve").length,
     resolveAfterRecoveryS: resolvedAt ? (resolvedAt - recovery.end) / 1000 : null,
   };
@@ -147,12 +158,15 @@ export async function stormBench(): Promise<BenchResult> {
       { metric: "devices linked to the incident", value: f.atPeak.deviceCount, unit: "devices", target: n, pass: f.atPeak.deviceCount === DEVICES && f.atPeak.liveTickets === DEVICES },
       { metric: "incident severity P0", value: f.severity === "P0" ? 1 : 0, unit: "bool", target: "P0", pass: f.severity === "P0" },
       { metric: "notification after the group wait", value: f.notifyLagMs, unit: "ms", target: "≤ 1000 ms", pass: f.notifyLagMs !== null && f.notifyLagMs >= 0 && f.notifyLagMs <= 1000 },
+      // the issue asks for the P0 page itself within 1 s of the group wait, not a lower one raised later
+      { metric: "that first notification is P0", value: f.firstSeverity === "P0" ? 1 : 0, unit: "bool", target: "P0", pass: f.firstSeverity === "P0" },
       { metric: "trigger notifications received", value: f.triggers, unit: "webhooks", target: "exactly 1", pass: f.triggers === 1 },
       { metric: "auto-resolve after the last recovery report", value: f.resolveAfterRecoveryS, unit: "s", target: "resolves", pass: f.resolveAfterRecoveryS !== null && f.resolves === 1 },
     ],
     notes: [
       `store at the peak: ${f.atPeak.tickets} tickets, ${f.atPeak.liveTickets} live (one per device), incident membership ${f.atPeak.deviceCount} devices (${f.atPeak.activeDevices} affected now); ${f.openedEvents} incident 'opened' event(s), peak ${f.peakDevices} devices`,
-      `webhooks received: ${f.triggers} trigger, ${f.resolves} resolve; recovery reports acknowledged after ${f.recovery.ingestS.toFixed(1)} s`,
+      `webhooks received: ${f.sent.join("; ") || "none"}; recovery reports acknowledged after ${f.recovery.ingestS.toFixed(1)} s`,
+      "the severity at the group wait's end is decided by what the fleet has ingested by then: a fleet still working through the storm's reports then sees part of the fleet affected (P1 below 50 % of online devices), and raises the incident to P0 with a second trigger when the rest arrive",
       `the reports are spread over ${STORM_MS / 1000} s by the simulator; "acknowledged after" is from the first send to the last PUBACK`,
     ],
     durationS: (Date.now() - t0) / 1000,

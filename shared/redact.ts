@@ -16,10 +16,10 @@ export const PINO_REDACT_PATHS = [
 
 /** A deep copy with every secret-named key replaced, and every known secret value masked inside strings. */
 export function redact<T>(value: T, knownSecrets: readonly string[] = []): T {
-  const secrets = knownSecrets.filter((s) => s.length >= 4);
+  const secrets = longestFirst(knownSecrets);
   const seen = new WeakSet<object>();
   const walk = (v: unknown, depth: number): unknown => {
-    if (typeof v === "string") return maskString(v, secrets);
+    if (typeof v === "string") return maskSorted(v, secrets);
     if (v === null || typeof v !== "object") return v;
     if (depth > 32 || seen.has(v)) return "[truncated]";
     seen.add(v);
@@ -40,11 +40,27 @@ export function redact<T>(value: T, knownSecrets: readonly string[] = []): T {
  */
 const INLINE_SECRET = /\b((?:access_|refresh_)?token|secret|pass(?:word|wd)?|api[_-]?key|apikey|credential|subscription[_-]?key|x-amz-signature|x-amz-credential|signature)(["']?\s*[=:]\s*["']?)(?!\[redacted\])[^\s&"',;)\\]+/gi;
 
+/**
+ * Every form the patterns below mask contains one of these words: a string without any (most of a report:
+ * ids, enums, short texts) is returned as it is, without running each pattern over it (issue #9: masking
+ * every string of every diagnosis was ~10 % of the fleet's CPU in a 10,000-device storm).
+ */
+const MAYBE_SECRET = /bearer|basic|authorization|key|token|secret|pass|credential|signature|[spr]k-/i;
+
+/** Known secrets worth masking (4 characters or more), longest first: a rotated secret that extends the old one ("hunter22" → "hunter22-b") is masked whole. */
+function longestFirst(knownSecrets: readonly string[]): string[] {
+  return knownSecrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+}
+
 /** Masks known secret values and `Bearer …`/`key=…` forms inside free text such as logs and error messages. */
 export function maskString(s: string, knownSecrets: readonly string[] = []): string {
+  return maskSorted(s, knownSecrets.length ? longestFirst(knownSecrets) : []);
+}
+
+function maskSorted(s: string, secrets: readonly string[]): string {
   let out = s;
-  // longest first: a rotated secret that extends the old one ("hunter22" → "hunter22-b") is masked whole
-  for (const secret of [...knownSecrets].sort((a, b) => b.length - a.length)) if (secret.length >= 4) out = out.split(secret).join(REDACTED);
+  for (const secret of secrets) out = out.split(secret).join(REDACTED);
+  if (!MAYBE_SECRET.test(out)) return out;
   out = out.replace(/\b(Bearer|Basic|Authorization:\s*Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`);
   out = out.replace(/([?&](?:api[_-]?key|key|token|access_token|secret|password)=)[^&\s"']+/gi, `$1${REDACTED}`);
   out = out.replace(/(\b(?:sk|pk|rk)-[A-Za-z0-9_-]{8,})/g, REDACTED);
