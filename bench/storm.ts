@@ -26,6 +26,8 @@ interface Received {
   fault: string;
   severity: string;
   reason: string;
+  /** When the fleet decided to send it (its own clock, same host); deliveries run concurrently and may arrive out of order. */
+  firedAt: number;
   at: number;
 }
 async function webhookReceiver(): Promise<{ url: string; got: Received[]; close: () => Promise<void> }> {
@@ -35,8 +37,8 @@ async function webhookReceiver(): Promise<{ url: string; got: Received[]; close:
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
       try {
-        const n = JSON.parse(body) as { action: string; incident: IncidentRecord; reason?: string };
-        got.push({ action: n.action, incident: n.incident.id, fault: n.incident.fault, severity: n.incident.severity, reason: n.reason ?? "", at: Date.now() });
+        const n = JSON.parse(body) as { action: string; incident: IncidentRecord; reason?: string; at?: number };
+        got.push({ action: n.action, incident: n.incident.id, fault: n.incident.fault, severity: n.incident.severity, reason: n.reason ?? "", firedAt: n.at ?? Date.now(), at: Date.now() });
       } catch {
         /* not a notification: counted as nothing */
       }
@@ -96,7 +98,8 @@ async function fleetStorm(ids: SimIdentity[], b: BrokerProcess, hook: Awaited<Re
   }
   await sleep(1500); // the resolve notification's delivery
   await sim.stop();
-  const sent = hook.got.filter((n) => n.fault === "cloud_outage");
+  // in the order the fleet sent them, not the order they arrived
+  const sent = hook.got.filter((n) => n.fault === "cloud_outage").sort((a, b) => a.firedAt - b.firedAt);
   return {
     storm,
     recovery,
@@ -109,7 +112,7 @@ async function fleetStorm(ids: SimIdentity[], b: BrokerProcess, hook: Awaited<Re
     triggers: sent.filter((n) => n.action === "trigger").length,
     firstSeverity: sent[0]?.severity ?? null,
     // what each webhook said, when (from the first storm report)
-    sent: sent.map((n) => `${n.action} ${n.severity} at +${((n.at - storm.t0) / 1000).toFixed(1)} s (${n.reason})`),
+    sent: sent.map((n) => `${n.action} ${n.severity} sent at +${((n.firedAt - storm.t0) / 1000).toFixed(1)} s, received at +${((n.at - storm.t0) / 1000).toFixed(1)} s (${n.reason})`),
     resolves: sent.filter((n) => n.action === "resolve").length,
     resolveAfterRecoveryS: resolvedAt ? (resolvedAt - recovery.end) / 1000 : null,
   };

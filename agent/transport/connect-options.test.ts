@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { brokerAddress } from "./connect-options.ts";
+import { brokerAddress, clientOptions } from "./connect-options.ts";
 
 /**
  * stderr of a Node process that connects MQTT.js to a closed port, given the broker as `how`. Bundled as
@@ -24,6 +24,14 @@ async function connectStderr(how: "options" | "url-string"): Promise<string> {
   await build({ entryPoints: [entry], bundle: true, platform: "node", format: "cjs", outfile: out, logLevel: "silent", nodePaths: [new URL("../../node_modules", import.meta.url).pathname] });
   return new Promise((resolve, reject) => execFile(process.execPath, [out], { timeout: 20_000 }, (err, _out, stderr) => (err ? reject(err) : resolve(stderr))));
 }
+
+describe("client options", () => {
+  it("refuses a SOCKS proxy named in the environment in one sentence, rather than ignoring it", () => {
+    const settings = { url: "mqtt://127.0.0.1:1883", deviceId: "spk-1", keepaliveS: 30, connectTimeoutMs: 5000 };
+    expect(() => clientOptions(settings, { MQTTJS_SOCKS_PROXY: "socks5://10.0.0.1:1080" })).toThrow(/^MQTTJS_SOCKS_PROXY is set .* supports no SOCKS proxy; unset it$/);
+    expect(clientOptions(settings, {})).toMatchObject({ clientId: "spk-1", clean: false, reconnectPeriod: 0 });
+  });
+});
 
 describe("broker address", () => {
   it("reads scheme, host, port, WebSocket path and URL credentials with the WHATWG parser", () => {

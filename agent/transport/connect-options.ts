@@ -56,7 +56,12 @@ export function brokerAddress(url: string): IClientOptions {
  * commands queued while the device was away are delivered), no MQTT.js reconnect (we run our own backoff),
  * TLS with CA pinning and an optional client certificate. Reads the PEM files; throws a readable error.
  */
-export function clientOptions(s: ConnectionSettings): IClientOptions {
+export function clientOptions(s: ConnectionSettings, env: NodeJS.ProcessEnv = process.env): IClientOptions {
+  // MQTT.js would route the session through a SOCKS proxy named only in the environment; the agent has no
+  // proxy setting and its executable carries no SOCKS client, so a proxy someone set is refused, not ignored
+  if (env.MQTTJS_SOCKS_PROXY) {
+    throw new Error("MQTTJS_SOCKS_PROXY is set in the agent's environment, but the agent connects to the broker directly and supports no SOCKS proxy; unset it");
+  }
   const tls = /^(mqtts|wss|ssl):/.test(s.url);
   const o: IClientOptions = {
     clientId: s.deviceId,

@@ -17,12 +17,19 @@ export function ingestFloor(path: string): AuthorizePublishHandler {
   db.exec("PRAGMA wal_autocheckpoint = 8000");
   db.exec("CREATE TABLE reports (msg_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, body BLOB NOT NULL)");
   const insert = db.prepare("INSERT OR IGNORE INTO reports (msg_id, device_id, body) VALUES (?, ?, ?)");
-  let waiting: (() => void)[] | null = null;
+  let waiting: ((err: Error | null) => void)[] | null = null;
   const commit = () => {
     const acks = waiting!;
     waiting = null;
-    db.exec("COMMIT");
-    for (const ack of acks) ack();
+    let failed: Error | null = null;
+    try {
+      db.exec("COMMIT");
+    } catch (err) {
+      failed = err as Error;
+      if (db.isTransaction) db.exec("ROLLBACK");
+    }
+    // no PUBACK for a report whose commit failed: the generator counts it as failed
+    for (const ack of acks) ack(failed);
   };
   return (_client, packet, callback) => {
     const d = decodeMessage(packet.topic, packet.payload as Buffer);
@@ -33,6 +40,6 @@ export function ingestFloor(path: string): AuthorizePublishHandler {
       setImmediate(commit);
     }
     insert.run((d.message as { msg_id: string }).msg_id, d.deviceId, packet.payload as Buffer);
-    waiting.push(() => callback(null));
+    waiting.push(callback);
   };
 }

@@ -47,7 +47,8 @@ export const AGENT_EXEC_ARGV = ["--max-semi-space-size=1", "--lite-mode", "--sin
  * each costs heap for its source and objects, and some load Node modules the agent has no other use for):
  * - readable-stream (MQTT.js's streams) is a copy of Node's own stream module for browsers and old Nodes;
  *   its documented `READABLE_STREAM=disable` mode hands out Node's `stream`, which the executable now always does.
- * - MQTT.js's SOCKS proxy support (socks, ip-address, smart-buffer, and `assert`): the agent's config has no proxy.
+ * - MQTT.js's SOCKS proxy support (socks, ip-address, smart-buffer, and `assert`): the agent's config has no
+ *   proxy, and it refuses MQTT.js's MQTTJS_SOCKS_PROXY variable (agent/transport/connect-options.ts).
  * - worker-timers: MQTT.js's keep-alive timer for browser tabs; on Node it uses the native one.
  * - pino's worker-thread transports (thread-stream, `worker_threads`): the agent logs to stdout and its ring.
  * Each stub fails with a sentence if something reaches it after all.
@@ -60,7 +61,8 @@ const AGENT_UNUSED_PARTS: Readonly<Record<string, (root: string) => Promise<stri
       .map((k) => `module.exports.${k} = Stream.${k};\n`)
       .join("") +
     "module.exports.default = module.exports;\n",
-  "node_modules/mqtt/build/lib/connect/socks.js": async () => `exports.default = function openSocks() { ${unused("a SOCKS proxy")} };\n`,
+  "node_modules/mqtt/build/lib/connect/socks.js": async () =>
+    `Object.defineProperty(exports, "__esModule", { value: true });\nexports.default = function openSocks() { ${unused("a SOCKS proxy")} };\n`,
   "node_modules/worker-timers/build/es5/bundle.js": async () =>
     ["setInterval", "clearInterval", "setTimeout", "clearTimeout"].map((k) => `exports.${k} = function () { ${unused("worker-timers (MQTT.js's browser timers)")} };\n`).join(""),
   "node_modules/pino/lib/transport.js": async () => `module.exports = function transport() { ${unused("a pino transport (worker thread)")} };\n`,

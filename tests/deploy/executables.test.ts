@@ -179,12 +179,13 @@ describe("edge-fleet-linux-x64 serving", () => {
  * device ships, and over WebSocket: online, a telemetry report stored, a command answered.
  */
 describe("edge-agent-linux-x64 session with a fleet", () => {
-  const pki = mkdtempSync(join(tmpdir(), "edge-sea-pki-"));
-  let fleet: RestartableFleet;
+  let pki = "";
+  let fleet: RestartableFleet | null = null;
   let agent: ChildProcess | null = null;
   const seen: TelemetryMessage[] = [];
 
   beforeAll(async () => {
+    pki = mkdtempSync(join(tmpdir(), "edge-sea-pki-"));
     const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: pki, stdio: "ignore" });
     ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=edge test CA");
     ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
@@ -194,24 +195,29 @@ describe("edge-agent-linux-x64 session with a fleet", () => {
     (await fleet.start()).events.on("telemetry", (t) => seen.push(t));
   });
   afterEach(async () => {
-    if (agent && agent.exitCode === null) {
-      const exited = new Promise((r) => agent!.once("exit", r));
-      agent.kill("SIGTERM");
-      await exited;
-    }
+    const a = agent;
     agent = null;
+    if (!a || a.exitCode !== null || a.signalCode !== null) return;
+    const exited = new Promise((r) => a.once("exit", r));
+    a.kill("SIGTERM");
+    const timer = setTimeout(() => a.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
   });
   afterAll(async () => {
-    await fleet.dispose();
-    rmSync(pki, { recursive: true, force: true });
+    try {
+      await fleet?.dispose();
+    } finally {
+      if (pki) rmSync(pki, { recursive: true, force: true });
+    }
   });
 
   it.each([
-    { via: "mqtts:// (CA pinned)", url: () => `mqtts://127.0.0.1:${fleet.server!.broker.ports.tls}`, id: "sea-tls" },
-    { via: "ws://", url: () => `ws://127.0.0.1:${fleet.server!.broker.ports.ws}/`, id: "sea-ws" },
+    { via: "mqtts:// (CA pinned)", url: () => `mqtts://127.0.0.1:${fleet!.server!.broker.ports.tls}`, id: "sea-tls" },
+    { via: "ws://", url: () => `ws://127.0.0.1:${fleet!.server!.broker.ports.ws}/`, id: "sea-ws" },
   ])("reports and answers a command over $via", async ({ url, id }) => {
     const dir = mkdtempSync(join(out, "session-"));
-    writeFileSync(join(dir, "creds.json"), JSON.stringify({ device_id: id, mqtt: { username: id, password: await fleet.provision(id) } }));
+    writeFileSync(join(dir, "creds.json"), JSON.stringify({ device_id: id, mqtt: { username: id, password: await fleet!.provision(id) } }));
     writeFileSync(
       join(dir, "agent.json"),
       JSON.stringify({
@@ -224,7 +230,7 @@ describe("edge-agent-linux-x64 session with a fleet", () => {
     let output = "";
     agent = spawn(built.get("agent-x64")!.file, ["run", "--config", join(dir, "agent.json")], { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir } });
     for (const s of [agent.stdout!, agent.stderr!]) s.setEncoding("utf8").on("data", (d: string) => (output = (output + d).slice(-4000)));
-    const server = fleet.server!;
+    const server = fleet!.server!;
     await waitFor(async () => (await server.store.getDevice(id))?.online === true, 20_000, `${id} online (${output.slice(-800)})`);
     await waitFor(() => seen.find((t) => t.device_id === id), 20_000, `telemetry from ${id}`);
     const sent = await server.commands.send({ deviceId: id, name: "ping", issuer: "test" });
