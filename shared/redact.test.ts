@@ -39,4 +39,8 @@ describe("redact", () => {
     const report = { id: "d-1", steps: [{ name: "probe_text", detail: "401 from cloud: Bearer abcdef123456 rejected" }], note: "uses hunter22-b now", password: "x" };
     expect(redact(report, ["hunter22", "hunter22-b"])).toEqual({ id: "d-1", steps: [{ name: "probe_text", detail: "401 from cloud: Bearer [redacted] rejected" }], note: "uses [redacted] now", password: "[redacted]" });
   });
+
+  it("masks the inline forms in object keys too (a label or a scenario map is free text as well)", () => {
+    expect(redact({ labels: { "password=hunter2x": "1", room: "kitchen" } })).toEqual({ labels: { "password=[redacted]": "[redacted]", room: "kitchen" } });
+  });
 });

@@ -14,7 +14,10 @@ export const PINO_REDACT_PATHS = [
   "*.headers.authorization", "*.headers.Authorization",
 ];
 
-/** A deep copy with every secret-named key replaced, and every known secret value masked inside strings. */
+/**
+ * A deep copy with every secret-named key's value replaced, and known secret values and the inline forms
+ * below masked inside every string, keys included (a key can be free text too: "password=…" as a label).
+ */
 export function redact<T>(value: T, knownSecrets: readonly string[] = []): T {
   const secrets = longestFirst(knownSecrets);
   const seen = new WeakSet<object>();
@@ -27,7 +30,7 @@ export function redact<T>(value: T, knownSecrets: readonly string[] = []): T {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
       if (k === "__proto__") continue;
-      out[k] = SECRET_KEY_PATTERN.test(k) && x !== null && x !== undefined && x !== "" ? REDACTED : walk(x, depth + 1);
+      out[maskSorted(k, secrets)] = SECRET_KEY_PATTERN.test(k) && x !== null && x !== undefined && x !== "" ? REDACTED : walk(x, depth + 1);
     }
     return out;
   };

@@ -152,9 +152,13 @@ export class TicketEngine {
       content: null,
       acknowledgedAt: null,
     };
-    t = await store.insertTicket({ ...base, content: buildContent(d, base) });
+    // an open ticket is placed in its incident before the insert, so it is written once; id 0 is no ticket
+    const draft: TicketRecord = { ...base, content: buildContent(d, base), id: 0 };
+    const incident = draft.status === "open" ? await this.incidents.place(draft) : null;
+    const { id: _unsaved, ...fields } = draft;
+    t = await store.insertTicket(fields);
     this.ctx.log.info({ ticket: t.id, device: t.deviceId, fault: t.fault, status: t.status, regression: t.regression !== null }, "ticket created");
-    if (t.status === "open") await this.incidents.attach(t);
+    if (incident) await this.incidents.refresh(incident, t);
     events.emit("ticket", { action: "opened", ticket: t });
     // attach just decided this ticket's suppression; only a new network fault changes the device's
     // other tickets (local-network inhibition), so the recheck is skipped on the storm's hot path

@@ -36,14 +36,24 @@ export class Incidents {
 
   /** Links an open ticket to its incident (creating or reopening it), unless the ticket is suppressed. */
   async attach(t: TicketRecord): Promise<void> {
+    const incident = await this.place(t);
+    await this.#c.store.updateTicket(t);
+    if (incident) await this.refresh(incident, t);
+  }
+
+  /**
+   * Decides an open ticket's suppression and incident (creating or reopening the incident) and sets them on
+   * `t` without storing `t`; returns the incident to refresh once `t` is stored, or null. A new ticket is
+   * placed before its insert, so it is written once (issue #9: the insert and the update that linked it,
+   * each with the membership triggers, were ~20 % of the fleet's CPU in a 10,000-device storm).
+   */
+  async place(t: TicketRecord): Promise<IncidentRecord | null> {
     const { store, cfg } = this.#c;
     const at = this.#c.now();
     t.suppressedBy = await this.suppression(t);
     if (t.suppressedBy || t.incidentId !== null) {
-      await store.updateTicket(t);
       const linked = !t.suppressedBy && t.incidentId !== null ? await store.getIncident(t.incidentId) : null;
-      if (linked && (linked.status === "open" || linked.status === "acknowledged")) await this.refresh(linked, t);
-      return;
+      return linked && (linked.status === "open" || linked.status === "acknowledged") ? linked : null;
     }
     let incident = FAULTS[t.fault].side === "cloud" ? await this.#absorbing(t) : null;
     const { key, groupLabels } = groupKeyOf(t.fingerprint, t.labels, cfg.group_by);
@@ -93,8 +103,7 @@ export class Incidents {
     // members carry their incident's severity (a rise later sets all of them in one statement)
     t.severity = incident.severity;
     if (incident.status === "acknowledged" && t.status === "open") t.status = "acknowledged";
-    await store.updateTicket(t);
-    await this.refresh(incident, t);
+    return incident;
   }
 
   /** A fleet-wide cloud incident absorbs a device's cloud ticket: linked to it, not duplicated. */
