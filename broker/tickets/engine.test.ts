@@ -13,6 +13,22 @@ afterEach(async () => {
 const MIN = 60_000;
 
 describe("grouping and severity", () => {
+  it("writes a device's new ticket once, already linked to its incident (no insert-then-update)", async () => {
+    h = await engineHarness();
+    const ids = devices(3);
+    await h.online(ids);
+    const writes: string[] = [];
+    const store = h.store;
+    const insert = store.insertTicket.bind(store);
+    const update = store.updateTicket.bind(store);
+    store.insertTicket = async (t) => (writes.push(`insert incident=${t.incidentId}`), insert(t));
+    store.updateTicket = async (t) => (writes.push(`update ${t.id}`), update(t));
+    for (const id of ids) await h.diagnose(id, { fault: "cloud_outage" });
+    const [incident] = await h.store.listIncidents();
+    expect(writes).toEqual(ids.map(() => `insert incident=${incident!.id}`));
+    expect((await h.store.listTickets()).map((t) => [t.deviceId, t.incidentId, t.severity])).toEqual([...ids].reverse().map((id) => [id, incident!.id, incident!.severity]));
+  });
+
   it("turns 50 devices reporting cloud_outage within seconds into one P0 incident and one notification", async () => {
     h = await engineHarness();
     const ids = devices(50);

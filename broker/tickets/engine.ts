@@ -154,16 +154,20 @@ export class TicketEngine {
     };
     // an open ticket is placed in its incident before the insert, so it is written once; id 0 is no ticket
     const draft: TicketRecord = { ...base, content: buildContent(d, base), id: 0 };
-    const incident = draft.status === "open" ? await this.incidents.place(draft) : null;
+    const incident = draft.status === "open" ? await this.incidents.place(draft, device) : null;
     const { id: _unsaved, ...fields } = draft;
     t = await store.insertTicket(fields);
     this.ctx.log.info({ ticket: t.id, device: t.deviceId, fault: t.fault, status: t.status, regression: t.regression !== null }, "ticket created");
-    if (incident) await this.incidents.refresh(incident, t);
+    // a severity the incident rose to is set on every member, this one included (the insert returned the rest as stored)
+    if (incident) t.severity = (await this.incidents.refresh(incident, t)).severity;
     events.emit("ticket", { action: "opened", ticket: t });
     // attach just decided this ticket's suppression; only a new network fault changes the device's
     // other tickets (local-network inhibition), so the recheck is skipped on the storm's hot path
-    if (t.fault === "network") await this.#recheckDevice(d.device_id);
-    return (await store.getTicket(t.id)) ?? t;
+    if (t.fault === "network") {
+      await this.#recheckDevice(d.device_id);
+      return (await store.getTicket(t.id)) ?? t;
+    }
+    return t;
   }
 
   async #healthy(d: DiagnosisMessage, at: number): Promise<null> {

@@ -1,5 +1,5 @@
 import { FAULTS, severityRank, type Severity } from "../../shared/index.ts";
-import { INCIDENT_DEVICE_SAMPLE, type IncidentRecord, type TicketRecord } from "../store/types.ts";
+import { INCIDENT_DEVICE_SAMPLE, type DeviceRecord, type IncidentRecord, type TicketRecord } from "../store/types.ts";
 import type { EngineContext } from "./context.ts";
 import { ACTIVE } from "./context.ts";
 import { groupKeyOf } from "./fingerprint.ts";
@@ -18,14 +18,14 @@ export class Incidents {
     this.#c = c;
   }
 
-  /** Why a live ticket should notify nobody right now, or null. */
-  async suppression(t: TicketRecord): Promise<string | null> {
+  /** Why a live ticket should notify nobody right now, or null; `known` is its device's record when the caller has just read it. */
+  async suppression(t: TicketRecord, known?: DeviceRecord | null): Promise<string | null> {
     const { store, silences } = this.#c;
     const side = FAULTS[t.fault].side;
     if (side === "cloud" || side === "unknown") {
       // inhibition (the Alertmanager model): a device that is offline or whose own network is broken
       // cannot tell us anything reliable about the cloud
-      const device = await store.getDevice(t.deviceId);
+      const device = known !== undefined ? known : await store.getDevice(t.deviceId);
       if (device && !device.online) return "device_offline";
       const local = await store.listTickets({ deviceId: t.deviceId, statuses: ["open", "acknowledged"], fault: "network" });
       if (local.some((x) => x.id !== t.id && x.healthySince === null)) return "local_network";
@@ -47,10 +47,10 @@ export class Incidents {
    * placed before its insert, so it is written once (issue #9: the insert and the update that linked it,
    * each with the membership triggers, were ~20 % of the fleet's CPU in a 10,000-device storm).
    */
-  async place(t: TicketRecord): Promise<IncidentRecord | null> {
+  async place(t: TicketRecord, device?: DeviceRecord | null): Promise<IncidentRecord | null> {
     const { store, cfg } = this.#c;
     const at = this.#c.now();
-    t.suppressedBy = await this.suppression(t);
+    t.suppressedBy = await this.suppression(t, device);
     if (t.suppressedBy || t.incidentId !== null) {
       const linked = !t.suppressedBy && t.incidentId !== null ? await store.getIncident(t.incidentId) : null;
       return linked && (linked.status === "open" || linked.status === "acknowledged") ? linked : null;
