@@ -30,6 +30,7 @@ export function redact<T>(value: T, knownSecrets: readonly string[] = []): T {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
       if (k === "__proto__") continue;
+      // two keys that mask alike ("password=a", "password=b") become one entry: the later one's
       out[maskSorted(k, secrets)] = SECRET_KEY_PATTERN.test(k) && x !== null && x !== undefined && x !== "" ? REDACTED : walk(x, depth + 1);
     }
     return out;

@@ -13,7 +13,7 @@ afterEach(async () => {
 const MIN = 60_000;
 
 describe("grouping and severity", () => {
-  it("writes a device's new ticket once, already linked to its incident (no insert-then-update)", async () => {
+  it("writes a device joining a live incident once, already linked (no insert-then-update); opens an incident only for a stored ticket", async () => {
     h = await engineHarness();
     const ids = devices(3);
     await h.online(ids);
@@ -25,8 +25,25 @@ describe("grouping and severity", () => {
     store.updateTicket = async (t) => (writes.push(`update ${t.id}`), update(t));
     for (const id of ids) await h.diagnose(id, { fault: "cloud_outage" });
     const [incident] = await h.store.listIncidents();
-    expect(writes).toEqual(ids.map(() => `insert incident=${incident!.id}`));
+    const [first] = await h.store.listTickets({ deviceId: ids[0]! });
+    // the first device's ticket is stored, then opens the incident; the others join it in their insert
+    expect(writes).toEqual([`insert incident=null`, `update ${first!.id}`, ...ids.slice(1).map(() => `insert incident=${incident!.id}`)]);
     expect((await h.store.listTickets()).map((t) => [t.deviceId, t.incidentId, t.severity])).toEqual([...ids].reverse().map((id) => [id, incident!.id, incident!.severity]));
+  });
+
+  it("attaches a ticket the insert did not store as placed (a PostgreSQL replica raced it and stored its own row)", async () => {
+    h = await engineHarness();
+    const ids = devices(2);
+    await h.online(ids);
+    await h.diagnose(ids[0]!, { fault: "cloud_outage" });
+    // the row that comes back is another replica's: stored before this one's placement reached it, unlinked
+    const store = h.store;
+    const insert = store.insertTicket.bind(store);
+    store.insertTicket = async (t) => insert({ ...t, incidentId: null });
+    await h.diagnose(ids[1]!, { fault: "cloud_outage" });
+    const [incident] = await h.store.listIncidents();
+    expect((await h.store.listTickets({ deviceId: ids[1]! })).map((t) => t.incidentId)).toEqual([incident!.id]);
+    expect(incident).toMatchObject({ deviceCount: 2, activeDevices: 2 });
   });
 
   it("turns 50 devices reporting cloud_outage within seconds into one P0 incident and one notification", async () => {

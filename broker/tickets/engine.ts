@@ -152,14 +152,17 @@ export class TicketEngine {
       content: null,
       acknowledgedAt: null,
     };
-    // an open ticket is placed in its incident before the insert, so it is written once; id 0 is no ticket
+    // An open ticket joining a live incident (or suppressed) is placed before its insert and written once;
+    // one that needs a new or reopened incident is attached after it, as is a ticket the insert did not
+    // store as placed (on PostgreSQL, a replica that raced us stored its own: its row is returned). id 0 is no ticket.
     const draft: TicketRecord = { ...base, content: buildContent(d, base), id: 0 };
-    const incident = draft.status === "open" ? await this.incidents.place(draft, device) : null;
+    const placed = draft.status === "open" ? await this.incidents.place(draft, device, { existingOnly: true }) : null;
     const { id: _unsaved, ...fields } = draft;
     t = await store.insertTicket(fields);
     this.ctx.log.info({ ticket: t.id, device: t.deviceId, fault: t.fault, status: t.status, regression: t.regression !== null }, "ticket created");
+    if (placed === "later" || (draft.status === "open" && (t.incidentId !== draft.incidentId || t.suppressedBy !== draft.suppressedBy))) await this.incidents.attach(t);
     // a severity the incident rose to is set on every member, this one included (the insert returned the rest as stored)
-    if (incident) t.severity = (await this.incidents.refresh(incident, t)).severity;
+    else if (placed) t.severity = (await this.incidents.refresh(placed, t)).severity;
     events.emit("ticket", { action: "opened", ticket: t });
     // attach just decided this ticket's suppression; only a new network fault changes the device's
     // other tickets (local-network inhibition), so the recheck is skipped on the storm's hot path

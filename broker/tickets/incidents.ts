@@ -43,11 +43,18 @@ export class Incidents {
 
   /**
    * Decides an open ticket's suppression and incident (creating or reopening the incident) and sets them on
-   * `t` without storing `t`; returns the incident to refresh once `t` is stored, or null. A new ticket is
-   * placed before its insert, so it is written once (issue #9: the insert and the update that linked it,
-   * each with the membership triggers, were ~20 % of the fleet's CPU in a 10,000-device storm).
+   * `t` without storing `t`; returns the incident to refresh once `t` is stored, or null.
+   *
+   * With `existingOnly`, for a ticket not stored yet: it joins a live incident, or is suppressed, without
+   * any write; where it would need a new or reopened incident it answers "later" having changed nothing,
+   * and the caller attaches it after its insert, so no incident is opened for a ticket that never gets
+   * stored. Joining a live incident — every device of a storm but the first — is then one write (issue
+   * #9: the insert and the update that linked it, each with the membership triggers, were ~20 % of the
+   * fleet's CPU in a 10,000-device storm).
    */
-  async place(t: TicketRecord, device?: DeviceRecord | null): Promise<IncidentRecord | null> {
+  async place(t: TicketRecord, device?: DeviceRecord | null): Promise<IncidentRecord | null>;
+  async place(t: TicketRecord, device: DeviceRecord | null | undefined, o: { existingOnly: true }): Promise<IncidentRecord | null | "later">;
+  async place(t: TicketRecord, device?: DeviceRecord | null, o: { existingOnly?: boolean } = {}): Promise<IncidentRecord | null | "later"> {
     const { store, cfg } = this.#c;
     const at = this.#c.now();
     t.suppressedBy = await this.suppression(t, device);
@@ -60,11 +67,13 @@ export class Incidents {
     if (!incident) {
       const [latest] = await store.listIncidents({ key, limit: 1 });
       if (latest && (latest.status === "open" || latest.status === "acknowledged")) incident = latest;
+      else if (o.existingOnly) return "later";
       else if (latest?.status === "resolved" && latest.resolvedAt !== null && at - latest.resolvedAt <= cfg.reopen_window_ms) {
         incident = await this.reopen(latest, `${t.deviceId} reported ${t.fault} again`);
       }
     }
     if (!incident) {
+      if (o.existingOnly) return "later";
       const sev = severityFor(t.fault, 1, await store.countDevices({ online: true }), cfg.severity, cfg.default_severity);
       incident = await store.insertIncident({
         key,
