@@ -3,9 +3,9 @@
  * (the single-file executable from dist/; from source, with a note, when it is not built), reporting to a
  * fleet and probing the reference cloud, measured from /proc beside a bare Node 24 process started at the
  * same moment (the baseline) and the Node floor (bench/lib/node-floor.ts: the agent's I/O in plain Node,
- * which shows how much of the RSS any Node agent pays before its own code). Same method and agent config as bench/footprint/measure.ts (a CLI script with
- * top-level effects, so it is mirrored here rather than imported) at the shipped cadence, plus bytes per day,
- * start-up time and one run for all figures.
+ * which shows how much of the RSS any Node agent pays before its own code). Same method and agent config
+ * as bench/footprint/measure.ts (a CLI script with top-level effects, so it is mirrored here rather than
+ * imported) at the shipped cadence, plus bytes per day, start-up time and one run for all figures.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";

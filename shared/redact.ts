@@ -58,7 +58,7 @@ function longestFirst(knownSecrets: readonly string[]): string[] {
 
 /** Masks known secret values and `Bearer …`/`key=…` forms inside free text such as logs and error messages. */
 export function maskString(s: string, knownSecrets: readonly string[] = []): string {
-  return maskSorted(s, knownSecrets.length ? longestFirst(knownSecrets) : []);
+  return maskSorted(s, longestFirst(knownSecrets));
 }
 
 function maskSorted(s: string, secrets: readonly string[]): string {

@@ -4,16 +4,6 @@ import type { TicketContent } from "../store/types.ts";
 const HOUR = 3_600_000;
 
 /**
- * What goes into a ticket, a webhook or an export: shared/redact.ts, which masks secret-named keys and the
- * inline `token=…`/`password: …` forms vendor messages write in every string, keys included. (This used
- * to re-serialise the whole record to run one more pattern over its JSON; that pattern is now part of
- * shared/redact.ts, and the round trip cost ~10 % of the fleet's CPU in a 10,000-device storm, issue #9.)
- */
-export function scrub<T>(value: T): T {
-  return redact(value);
-}
-
-/**
  * The support checklist (DOMAIN.md) built from a device's latest diagnosis: occurrence time and
  * frequency, error codes with full messages, request parameters, scenario, devices, versions, the
  * steps tried and their results, and the log excerpt. Everything passes through shared/redact.ts,
@@ -44,10 +34,10 @@ export function buildContent(d: DiagnosisMessage, o: { firstSeen: number; lastSe
     logExcerpt: [...d.log_excerpt],
     summary: d.verdict.summary,
   };
-  return scrub(content);
+  return redact(content);
 }
 
 /** A diagnosis as stored with a ticket: redacted the same way (free text may carry a token). */
 export function redactedEvidence(d: DiagnosisMessage): DiagnosisMessage {
-  return scrub(d);
+  return redact(d);
 }

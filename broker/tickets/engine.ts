@@ -160,7 +160,8 @@ export class TicketEngine {
     const { id: _unsaved, ...fields } = draft;
     t = await store.insertTicket(fields);
     this.ctx.log.info({ ticket: t.id, device: t.deviceId, fault: t.fault, status: t.status, regression: t.regression !== null }, "ticket created");
-    if (placed === "later" || (draft.status === "open" && (t.incidentId !== draft.incidentId || t.suppressedBy !== draft.suppressedBy))) await this.incidents.attach(t);
+    const storedAsPlaced = t.incidentId === draft.incidentId && t.suppressedBy === draft.suppressedBy;
+    if (placed === "later" || (draft.status === "open" && !storedAsPlaced)) await this.incidents.attach(t);
     // a severity the incident rose to is set on every member, this one included (the insert returned the rest as stored)
     else if (placed) t.severity = (await this.incidents.refresh(placed, t)).severity;
     events.emit("ticket", { action: "opened", ticket: t });

@@ -1,4 +1,4 @@
-import { scrub } from "./content.ts";
+import { redact } from "../../shared/index.ts";
 import type { IncidentRecord, TicketRecord } from "../store/types.ts";
 
 const TICKET_COLUMNS = ["id", "incident_id", "status", "severity", "fault", "family", "component", "device_id", "title", "first_seen", "last_seen", "occurrences", "reopen_count", "suppressed_by", "regression", "summary"] as const;
@@ -35,5 +35,5 @@ export function incidentsToCsv(incidents: readonly IncidentRecord[]): string {
 
 /** The JSON export: incidents with their tickets, redacted once more on the way out. */
 export function exportJson(incidents: readonly IncidentRecord[], tickets: readonly TicketRecord[], at: number): string {
-  return JSON.stringify(scrub({ exported_at: new Date(at).toISOString(), incidents, tickets }), null, 2);
+  return JSON.stringify(redact({ exported_at: new Date(at).toISOString(), incidents, tickets }), null, 2);
 }

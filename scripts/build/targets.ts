@@ -51,7 +51,7 @@ export const AGENT_EXEC_ARGV = ["--max-semi-space-size=1", "--lite-mode", "--sin
  *   proxy, and it refuses MQTT.js's MQTTJS_SOCKS_PROXY variable (agent/transport/connect-options.ts).
  * - worker-timers: MQTT.js's keep-alive timer for browser tabs; on Node it uses the native one.
  * - pino's worker-thread transports (thread-stream, `worker_threads`): the agent logs to stdout and its ring.
- * Each stub fails with a sentence if something reaches it after all.
+ * Each replacement throws a one-sentence error naming what is missing, should anything ever call it.
  */
 const unused = (what: string) => `throw new Error(${JSON.stringify(`${what} is not part of the edge-agent executable`)});`;
 const AGENT_UNUSED_PARTS: Readonly<Record<string, (root: string) => Promise<string>>> = {

@@ -3,7 +3,7 @@
  * under qemu-user for arm64 and armv7l (the Debian library roots stand in for the device's /lib).
  * Builds take ~15 s per executable on 2 cores; the base binaries come from npm once, then npm's cache.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { CloudSim } from "../../sim/cloud/server.ts";
 import { have, REQUIRED, ROOT } from "./helpers.ts";
 import type { TelemetryMessage } from "../../shared/index.ts";
 import { waitFor } from "../helpers/fleet.ts";
+import { makeServerPki } from "../helpers/pki.ts";
 import { RestartableFleet } from "../reliability/harness.ts";
 
 const ARM64_ROOT = "/usr/aarch64-linux-gnu";
@@ -186,11 +187,7 @@ describe("edge-agent-linux-x64 session with a fleet", () => {
 
   beforeAll(async () => {
     pki = mkdtempSync(join(tmpdir(), "edge-sea-pki-"));
-    const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: pki, stdio: "ignore" });
-    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=edge test CA");
-    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
-    writeFileSync(join(pki, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-    ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf");
+    makeServerPki(pki);
     fleet = new RestartableFleet({ mqtt: { tls: { port: 0, cert_file: join(pki, "server.pem"), key_file: join(pki, "server.key") }, ws: { port: 0 } } });
     (await fleet.start()).events.on("telemetry", (t) => seen.push(t));
   });

@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -7,20 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MqttTransport } from "../../agent/transport/mqtt.ts";
 import type { TelemetryMessage } from "../../shared/index.ts";
 import { waitFor } from "../helpers/fleet.ts";
+import { makeServerPki } from "../helpers/pki.ts";
 import { agentTransport, RestartableFleet, telemetry } from "../reliability/harness.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "edge-tls-"));
 const f = (n: string) => join(dir, n);
-
-/** A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated CA (the wrong pin). */
-function makePki(): void {
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
-  ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=edge test CA");
-  ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.pem", "-days", "2", "-subj", "/CN=someone else");
-  ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
-  writeFileSync(f("ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-  ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf");
-}
 
 describe("connection over TLS (CA pinning) and WebSocket, with per-device credentials", () => {
   let fleet: RestartableFleet;
@@ -29,7 +19,7 @@ describe("connection over TLS (CA pinning) and WebSocket, with per-device creden
   const transports: MqttTransport[] = [];
 
   beforeAll(async () => {
-    makePki();
+    makeServerPki(dir, { otherCa: true });
     fleet = new RestartableFleet({ mqtt: { tls: { port: 0, cert_file: f("server.pem"), key_file: f("server.key") }, ws: { port: 0 } } });
     const server = await fleet.start();
     secret = await fleet.provision("speaker-tls");
