@@ -27,4 +27,15 @@ export default tseslint.config(
     ignores: ["broker/**/*.test.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: ["**/agent/**", "**/sim/**"] }] },
   },
+  {
+    // SQLite plans a bare bound `LIMIT ?` / `OFFSET ?` again on every call (broker/store/sqlite/queries.ts)
+    files: ["broker/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        { selector: "Literal[value=/\\b(LIMIT|OFFSET) \\?/]", message: "write a bound LIMIT/OFFSET as ${LIMIT}/${OFFSET} from broker/store/sqlite/queries.ts: SQLite re-plans a bare `LIMIT ?` on every call" },
+        { selector: "TemplateElement[value.raw=/\\b(LIMIT|OFFSET) \\?/]", message: "write a bound LIMIT/OFFSET as ${LIMIT}/${OFFSET} from broker/store/sqlite/queries.ts: SQLite re-plans a bare `LIMIT ?` on every call" },
+      ],
+    },
+  },
 );

@@ -1,5 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { SqlQuery } from "../store/postgres/store.ts";
+import { LIMIT } from "../store/sqlite/queries.ts";
 import type { CommandRecord, CommandStore } from "./types.ts";
 
 const UNFINISHED = new Set(["queued", "delivered", "progress"]);
@@ -73,8 +74,8 @@ export class SqliteCommandStore implements CommandStore {
   async list(f: { deviceId?: string; limit?: number } = {}): Promise<CommandRecord[]> {
     const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
     const rows = (f.deviceId
-      ? this.#db().prepare("SELECT body FROM commands WHERE device_id = ? ORDER BY created_at DESC LIMIT ?").all(f.deviceId, limit)
-      : this.#db().prepare("SELECT body FROM commands ORDER BY created_at DESC LIMIT ?").all(limit)) as { body: string }[];
+      ? this.#db().prepare(`SELECT body FROM commands WHERE device_id = ? ORDER BY created_at DESC ${LIMIT}`).all(f.deviceId, limit)
+      : this.#db().prepare(`SELECT body FROM commands ORDER BY created_at DESC ${LIMIT}`).all(limit)) as { body: string }[];
     return rows.map((r) => JSON.parse(r.body) as CommandRecord);
   }
 

@@ -75,6 +75,11 @@ export function ticketState(t: Omit<TicketRecord, "id">): TicketState {
   };
 }
 
+/** What `toTicket` reads back of a ticket just inserted as `t` with `id`, without reading it: the same defaults. */
+export function insertedTicket(t: Omit<TicketRecord, "id">, id: number): TicketRecord {
+  return { ...t, ...ticketState(t), family: t.family ?? null, incidentId: t.incidentId ?? null, resolvedAt: t.resolvedAt ?? null, closedAt: t.closedAt ?? null, id };
+}
+
 export function toTicket(r: Row): TicketRecord {
   const st = json<Partial<TicketState>>(r.state, {});
   return {

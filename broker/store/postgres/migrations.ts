@@ -244,4 +244,13 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: strin
     // as SQLite migration 5: applyState ignores a will older than the one the latest online state named
     sql: `ALTER TABLE devices ADD COLUMN will_msg_id text;`,
   },
+  {
+    version: 5,
+    name: "drop ticket indexes that others begin with",
+    // as SQLite migration 6: tickets_status_opened and tickets_incident_status serve the same lookups
+    sql: `
+      DROP INDEX IF EXISTS tickets_status;
+      DROP INDEX IF EXISTS tickets_incident;
+    `,
+  },
 ];

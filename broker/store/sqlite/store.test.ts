@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fleetConfig } from "../../config/load.ts";
 import { ManualScheduler } from "../../testing/harness.ts";
 import { diagnosisMsg, telemetryMsg } from "../../testing/messages.ts";
+import { engineHarness } from "../../testing/engine-harness.ts";
 import { Retention } from "../retention.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { SqliteStore } from "./store.ts";
@@ -108,5 +109,38 @@ describe("SQLite store", () => {
     for (let i = 31; i < 40; i++) await store.applyTelemetry(telemetryMsg("dev-a", t0 + i, i), t0 + i, 10);
     expect((await store.history("dev-a", 0, 1000)).map((p) => p.telemetry.seq)).toEqual([30, 31, 32, 33, 34, 35, 36, 37, 38, 39]);
     await store.close();
+  });
+
+  it("returns an inserted ticket exactly as a read gives it back, defaults included", async () => {
+    const store = new SqliteStore(":memory:");
+    await store.open();
+    const now = 1_800_000_000_000;
+    const evidence = diagnosisMsg("dev-a", now, { fault: "cloud_outage" });
+    const full = { fingerprint: "f", deviceId: "dev-a", fault: "cloud_outage" as const, family: "server", status: "open" as const, severity: "P1" as const, title: "t", openedAt: now, updatedAt: now, lastSeen: now, firstSeen: now - 5, occurrences: 2, evidence,
+      incidentId: null, resolvedAt: null, closedAt: null, component: "cloud", suppressedBy: "device_offline", healthySince: now, verifiedAt: now, reopenCount: 1, regression: null, transitions: [now - 5, now], flapping: true, labels: { region: "eu" },
+      content: null, acknowledgedAt: now };
+    const inserted = await store.insertTicket(full);
+    expect(inserted).toEqual(await store.getTicket(inserted.id));
+    // a record from an older caller without the optional bookkeeping gets the stored defaults, as on a read
+    const { component: _c, firstSeen: _f, suppressedBy: _s, healthySince: _h, verifiedAt: _v, reopenCount: _r, transitions: _t, flapping: _fl, labels: _l, content: _co, acknowledgedAt: _a, ...bare } = full;
+    const sparse = await store.insertTicket({ ...bare, fingerprint: "g" } as typeof full);
+    expect(sparse).toEqual(await store.getTicket(sparse.id));
+    expect(sparse).toMatchObject({ firstSeen: now, reopenCount: 0, transitions: [], labels: {}, suppressedBy: null });
+    await store.close();
+  });
+
+  it("carries an incident's first 100 device ids in id order, as paging through its devices gives them", async () => {
+    const h = await engineHarness({ group_wait_ms: 60_000 });
+    // ids whose order differs between naive string orders: case, length, punctuation
+    const ids = Array.from({ length: 150 }, (_, i) => [`dev-${i}`, `Dev.${i}`, `d:${i}`, `d${i}`][i % 4]!);
+    await h.online(ids);
+    for (const id of [...ids].reverse()) await h.diagnose(id, { fault: "cloud_outage" });
+    const [incident] = await h.store.listIncidents();
+    const paged = await h.store.listIncidentDevices(incident!.id, { limit: 100 });
+    expect(incident!.deviceCount).toBe(150);
+    expect(incident!.deviceIds).toEqual(paged);
+    expect(incident!.deviceIds).toEqual([...ids].sort().slice(0, 100));
+    expect((await h.store.getIncident(incident!.id))!.deviceIds).toEqual(paged);
+    await h.close();
   });
 });
