@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
 import { answerFor, CANNED_TEXT, WRONG_TRANSCRIPT, type Recogniser } from "./content.ts";
 import { vendorError, type FaultBook, type SimFaults } from "./faults.ts";
 
@@ -14,8 +15,8 @@ export interface HttpApiDeps {
   readonly apiKey: string | null;
   readonly nextId: (prefix: string) => string;
   readonly count: (what: string) => void;
-  /** Registers a timer so stop() can clear it. */
-  readonly later: (fn: () => void, delayMs: number) => void;
+  /** Runs `fn` at a `performance.now()` time, on a timer stop() clears (timers.ts). */
+  readonly at: (due: number, fn: () => void) => void;
 }
 
 const MAX_BODY = 8 * 1024 * 1024;
@@ -25,6 +26,8 @@ export function serveHttpApi(kind: "voice" | "text", req: IncomingMessage, res: 
   let size = 0;
   req.on("data", (c: Buffer) => { size += c.length; if (size <= MAX_BODY) chunks.push(c); });
   req.on("end", () => {
+    // the injected delay counts from the request's last byte; the work below happens inside it
+    const due = performance.now();
     deps.count(`http_${kind}`);
     const requestId = deps.nextId("req");
     res.setHeader("x-request-id", requestId);
@@ -42,34 +45,42 @@ export function serveHttpApi(kind: "voice" | "text", req: IncomingMessage, res: 
       return fail(400, "invalid_json", "invalid_request_error", "The request body is not valid JSON.");
     }
     if (f.hang) return; // the socket stays open until the client gives up or the sim stops
-    deps.later(() => {
-      if (f.http_status !== null) return fail(f.http_status, f.vendor_code ?? f.http_status, "sim_error", `injected HTTP ${f.http_status}`);
+    const reply = decide();
+    deps.at(due + f.delay_first_ms, reply);
+
+    /** The whole answer, worked out now (transcription included) so that only sending waits for the delay. */
+    function decide(): () => void {
+      const status = f.http_status;
+      if (status !== null) return () => fail(status, f.vendor_code ?? status, "sim_error", `injected HTTP ${status}`);
       if (f.vendor_code !== null) {
-        const v = vendorError(f.vendor_code);
-        return fail(v.status, f.vendor_code, v.type, v.message);
+        const code = f.vendor_code;
+        const v = vendorError(code);
+        return () => fail(v.status, code, v.type, v.message);
       }
       let transcript: string | undefined;
       let question = body.input ?? "";
       if (kind === "voice") {
-        if (f.transcription_failed) return fail(500, "transcription_error", "transcription_error", "Audio could not be transcribed.");
+        if (f.transcription_failed) return () => fail(500, "transcription_error", "transcription_error", "Audio could not be transcribed.");
         const pcm = Buffer.from(body.audio_base64 ?? "", "base64");
         transcript = f.transcript === "empty" ? "" : f.transcript === "wrong" ? WRONG_TRANSCRIPT : deps.recogniser.transcribe(pcm, body.sample_rate_hz ?? 16000);
         question = transcript === CANNED_TEXT ? CANNED_TEXT : transcript;
       }
       const answer = answerFor(question, f.answer === "wrong");
       if (!body.stream) {
-        res.writeHead(200, { "content-type": "application/json" });
-        return res.end(JSON.stringify({ answer, ...(transcript !== undefined ? { transcript } : {}), request_id: requestId }));
+        const json = JSON.stringify({ answer, ...(transcript !== undefined ? { transcript } : {}), request_id: requestId });
+        return () => (res.writeHead(200, { "content-type": "application/json" }), res.end(json));
       }
-      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-      if (transcript !== undefined) res.write(`data: ${JSON.stringify({ transcript })}\n\n`);
       const parts = answer.split(/(?<= )/);
-      const first = `data: ${JSON.stringify({ answer: parts[0] })}\n\n`;
-      // destroy only once the first chunk is flushed, so the client really sees a response cut short
-      if (f.disconnect_mid_response) return void res.write(first, () => res.socket?.destroy());
-      res.write(first);
-      for (const p of parts.slice(1)) res.write(`data: ${JSON.stringify({ answer: p })}\n\n`);
-      res.end("data: [DONE]\n\n");
-    }, f.delay_first_ms);
+      const head = transcript !== undefined ? `data: ${JSON.stringify({ transcript })}\n\n` : "";
+      const first = `${head}data: ${JSON.stringify({ answer: parts[0] })}\n\n`;
+      const rest = `${parts.slice(1).map((p) => `data: ${JSON.stringify({ answer: p })}\n\n`).join("")}data: [DONE]\n\n`;
+      return () => {
+        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+        // destroy only once the first chunk is flushed, so the client really sees a response cut short
+        if (f.disconnect_mid_response) return void res.write(first, () => res.socket?.destroy());
+        res.write(first);
+        res.end(rest);
+      };
+    }
   });
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { WebSocket } from "ws";
 import { answerFor, CANNED_TEXT, WRONG_TRANSCRIPT, type Recogniser } from "./content.ts";
 import { vendorError, type FaultBook, type SimFaults } from "./faults.ts";
+import { SimTimers } from "./timers.ts";
 
 /** The Realtime subset the simulator speaks: sessions, audio buffer, text items, responses, transcription. */
 export interface RealtimeDeps {
@@ -20,12 +21,8 @@ export function serveRealtime(ws: WebSocket, req: IncomingMessage, deps: Realtim
   const names = beta
     ? { audio: "response.audio.delta", text: "response.text.delta", transcript: "response.audio_transcript.delta", itemAdded: "conversation.item.created" }
     : { audio: "response.output_audio.delta", text: "response.output_text.delta", transcript: "response.output_audio_transcript.delta", itemAdded: "conversation.item.added" };
-  const timers = new Set<NodeJS.Timeout>();
-  const later = (fn: () => void, delayMs: number) => {
-    const t = setTimeout(() => { timers.delete(t); fn(); }, delayMs);
-    timers.add(t);
-  };
-  ws.on("close", () => { for (const t of timers) clearTimeout(t); timers.clear(); });
+  const timers = new SimTimers();
+  ws.on("close", () => timers.clear());
   const send = (ev: Record<string, unknown>) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event_id: deps.nextId("event"), ...ev }));
   };
@@ -92,7 +89,7 @@ export function serveRealtime(ws: WebSocket, req: IncomingMessage, deps: Realtim
     const id = deps.nextId("resp");
     send({ type: "response.created", response: { id, status: "in_progress" } });
     if (f.hang) return;
-    later(() => {
+    timers.after(f.delay_first_ms, () => {
       if (f.vendor_code !== null) {
         const v = vendorError(f.vendor_code);
         return send({ type: "error", error: { type: v.type, code: String(f.vendor_code), message: v.message } });
@@ -108,6 +105,6 @@ export function serveRealtime(ws: WebSocket, req: IncomingMessage, deps: Realtim
       if (f.disconnect_mid_response) return ws.terminate();
       for (const c of chunks.slice(1)) send({ type: lastKind === "voice" && audioOut ? names.transcript : names.text, response_id: id, delta: c });
       send({ type: "response.done", response: { id, status: "completed", output: [] } });
-    }, f.delay_first_ms);
+    });
   }
 }

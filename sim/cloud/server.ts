@@ -6,6 +6,7 @@ import { Recogniser } from "./content.ts";
 import { FaultBook, SimStatusSchema, vendorError, type SimFaults, type SimFaultsInput, type SimStatus } from "./faults.ts";
 import { serveHttpApi } from "./http-api.ts";
 import { serveRealtime } from "./realtime.ts";
+import { SimTimers } from "./timers.ts";
 
 export interface CloudSimOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
@@ -28,7 +29,7 @@ export class CloudSim {
   #server: http.Server | null = null;
   #wss: WebSocketServer | null = null;
   #recogniser: Recogniser | null = null;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new SimTimers();
   readonly #stats = new Map<string, number>();
   #seq = 0;
 
@@ -54,7 +55,6 @@ export class CloudSim {
 
   /** Closes every connection and timer; undoes start(). */
   async stop(): Promise<void> {
-    for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     for (const c of this.#wss?.clients ?? []) c.terminate();
     this.#wss?.close();
@@ -94,11 +94,6 @@ export class CloudSim {
     this.#stats.set(what, (this.#stats.get(what) ?? 0) + 1);
   }
 
-  #later(fn: () => void, delayMs: number): void {
-    const t = setTimeout(() => { this.#timers.delete(t); fn(); }, delayMs);
-    this.#timers.add(t);
-  }
-
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = new URL(req.url ?? "/", "http://sim").pathname;
     const refuse = (status: number, body: object) => {
@@ -127,7 +122,7 @@ export class CloudSim {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
-    const deps = { faults: this.faults, recogniser: this.#recogniser!, apiKey: this.#opts.apiKey ?? null, nextId: (p: string) => this.#nextId(p), count: (w: string) => this.#count(w), later: (fn: () => void, ms: number) => this.#later(fn, ms) };
+    const deps = { faults: this.faults, recogniser: this.#recogniser!, apiKey: this.#opts.apiKey ?? null, nextId: (p: string) => this.#nextId(p), count: (w: string) => this.#count(w), at: (due: number, fn: () => void) => this.#timers.at(due, fn) };
     if (req.method === "POST" && path === "/v1/chat") return serveHttpApi("text", req, res, deps);
     if (req.method === "POST" && path === "/v1/voice") return serveHttpApi("voice", req, res, deps);
     if (req.method === "GET" && path.startsWith("/api/v2/")) {
