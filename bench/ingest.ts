@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { SimIdentity } from "../sim/fleet/provision.ts";
-import { cpuMsOf, startBroker, type BrokerProcess } from "./lib/child.ts";
+import { connect } from "node:net";
+import { cpuMsOf, cpuMsOfCommand, startBroker, type BrokerProcess } from "./lib/child.ts";
 import { loadRun, type LoadResult } from "./lib/load.ts";
 import type { BenchResult } from "./lib/report.ts";
 
@@ -24,7 +25,7 @@ interface Side {
   generatorBusy: number;
 }
 
-async function measure(broker: BrokerProcess, identities: SimIdentity[], authenticate: boolean): Promise<Side> {
+async function measure(broker: BrokerProcess, identities: SimIdentity[], authenticate: boolean, alsoAtEdges?: () => void): Promise<Side> {
   // the generator's own CPU, sampled with the broker's at the window's edges
   const gen: NodeJS.CpuUsage[] = [];
   const run = await loadRun({
@@ -34,7 +35,7 @@ async function measure(broker: BrokerProcess, identities: SimIdentity[], authent
     window: WINDOW,
     warmupMs: WARMUP_MS,
     measureMs: MEASURE_MS,
-    measure: () => (gen.push(process.cpuUsage()), cpuMsOf(broker.pid)),
+    measure: () => (gen.push(process.cpuUsage()), alsoAtEdges?.(), cpuMsOf(broker.pid)),
   });
   const genUs = gen.length === 2 ? gen[1]!.user + gen[1]!.system - gen[0]!.user - gen[0]!.system : 0;
   const cpuMs = run.window ? run.window.end - run.window.start : 0;
@@ -42,6 +43,36 @@ async function measure(broker: BrokerProcess, identities: SimIdentity[], authent
 }
 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
+
+/** The PostgreSQL the tests use (`BENCH_PG_URL` overrides); the phase is skipped, with a note, where none listens. */
+const PG_URL = process.env.BENCH_PG_URL ?? `postgres://${process.env.PGUSER ?? "postgres"}@127.0.0.1:5432/test`;
+
+function listening(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = connect(Number(u.port || 5432), u.hostname, () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+    s.setTimeout(1000, () => (s.destroy(), resolve(false)));
+  });
+}
+
+/**
+ * The same fleet on the PostgreSQL store, as each replica runs past one machine (docs/scaling.md): one
+ * replica's throughput and CPU per report, and the database server's CPU per report (every `postgres`
+ * process on this host), for sizing replicas and the database from a measurement. Its schema is dropped after.
+ */
+async function measurePostgres(): Promise<{ side: Side; serverUsPerMsg: number } | { skipped: string }> {
+  if (!(await listening(PG_URL))) return { skipped: `no PostgreSQL listening at ${new URL(PG_URL).host}` };
+  const broker = await startBroker("fleet", { ...BENCH_FLEET_CONFIG, store: { driver: "postgres", url: PG_URL, schema: `bench_ingest_${Date.now().toString(36)}` } });
+  try {
+    const ids = await broker.call<SimIdentity[]>("provision", { count: CONNECTIONS, prefix: "ingpg" });
+    const server: number[] = [];
+    const side = await measure(broker, ids, true, () => server.push(cpuMsOfCommand("postgres")));
+    return { side, serverUsPerMsg: server.length === 2 ? ((server[1]! - server[0]!) * 1000) / Math.max(1, side.run.acked) : NaN };
+  } finally {
+    await broker.stop();
+  }
+}
 
 /**
  * Ingest: QoS 1 telemetry through the whole pipeline (authenticate, authorise, decode + zod validate,
@@ -67,6 +98,8 @@ export async function ingestBench(): Promise<BenchResult> {
   const stats = await fleet.call<{ ingest: { accepted: number; refused: number; duplicates: number }; batches: { commits: number; writes: number } | null }>("stats");
   await fleet.stop();
 
+  const pg = await measurePostgres().catch((err: Error) => ({ skipped: `the PostgreSQL phase failed: ${err.message}` }));
+
   const ratio = full.run.ackedPerS / base.run.ackedPerS;
   const failed = stats.ingest.refused + full.run.failed + base.run.failed + floor.run.failed;
   return {
@@ -85,6 +118,14 @@ export async function ingestBench(): Promise<BenchResult> {
       { metric: "ingest floor: broker CPU per message", value: floor.brokerUsPerMsg, unit: "µs", baseline: base.brokerUsPerMsg, ratio: floor.brokerUsPerMsg / base.brokerUsPerMsg },
       { metric: "pipeline throughput ÷ floor", value: full.run.ackedPerS / floor.run.ackedPerS, unit: "×" },
       { metric: "refused or failed during the run", value: failed, unit: "msgs", target: "0", pass: failed === 0 },
+      ...("side" in pg
+        ? [
+            { metric: "PostgreSQL store (one replica, server on this host): pipeline throughput", value: pg.side.run.ackedPerS, unit: "msg/s", baseline: full.run.ackedPerS, ratio: pg.side.run.ackedPerS / full.run.ackedPerS },
+            { metric: "PostgreSQL store: replica CPU per message", value: pg.side.brokerUsPerMsg, unit: "µs", baseline: full.brokerUsPerMsg, ratio: pg.side.brokerUsPerMsg / full.brokerUsPerMsg },
+            { metric: "PostgreSQL store: database server CPU per message", value: pg.serverUsPerMsg, unit: "µs" },
+            { metric: "PostgreSQL store: refused or failed", value: pg.side.run.failed, unit: "msgs", target: "0", pass: pg.side.run.failed === 0 },
+          ]
+        : []),
     ],
     notes: [
       `broker busy: fleet ${pct(full.brokerBusy)} of a core, raw aedes ${pct(base.brokerBusy)}; generator busy: ${pct(full.generatorBusy)} vs ${pct(base.generatorBusy)} ` +
@@ -95,6 +136,10 @@ export async function ingestBench(): Promise<BenchResult> {
       `the floor (bench/lib/ingest-floor.ts) is raw aedes plus only what any pipeline keeping the issue's guarantees must do per report: decode and validate with the shared schema, one row keyed by msg_id (the report and its dedup mark), one SQLite transaction per event-loop turn, PUBACK after the commit; no authentication, ACL, registry, history or ticket rules. ` +
         `It reaches ${floor.run.ackedPerS.toFixed(0)} msg/s, ${(floor.run.ackedPerS / base.run.ackedPerS).toFixed(2)} × raw aedes (broker ${pct(floor.brokerBusy)} busy; raw aedes ${pct(base.brokerBusy)}, paced by the generator), ` +
           `and ${(base.brokerUsPerMsg / floor.brokerUsPerMsg).toFixed(2)} × raw aedes at one full core each: the most any pipeline with these guarantees can expect in this run`,
+      "side" in pg
+        ? `PostgreSQL store (baseline: the SQLite fleet above): one replica, its default pool of 10 connections, PostgreSQL on this same 2-core host and sharing it with the replica and the generator; every PUBACK follows the report's commit (one statement per report, its message id recorded in the same statement). ` +
+          `Replica ${pct(pg.side.brokerBusy)} busy, generator ${pct(pg.side.generatorBusy)}; what the replica and the server each spend per report sizes the path past one machine (docs/scaling.md)`
+        : `PostgreSQL store phase skipped: ${pg.skipped}`,
     ],
     durationS: (Date.now() - t0) / 1000,
   };

@@ -38,7 +38,8 @@ if (mode === "raw" || mode === "floor") {
     ...input,
     mqtt: { host: "127.0.0.1", port: 0, ...(input.mqtt ?? {}) },
     http: { host: "127.0.0.1", port: 0 },
-    store: { driver: "sqlite", path: join(dir, "fleet.db") },
+    // SQLite in this run's temp dir unless the benchmark names a store (the ingest's PostgreSQL phase)
+    store: input.store ?? { driver: "sqlite", path: join(dir, "fleet.db") },
     log: { level: "silent" },
   });
   fleet = new FleetServer({ config, log: pino({ level: "silent" }) });
@@ -83,6 +84,8 @@ process.on("message", async (m: { id: number; cmd: string; arg?: unknown }) => {
         break;
       }
       case "stop":
+        // a benchmark's PostgreSQL schema goes with it (the store drops only a schema it was given)
+        if (fleet?.store.driver === "postgres") await (fleet.store as unknown as { dropSchema(): Promise<void> }).dropSchema();
         await fleet?.stop();
         if (aedes) await new Promise<void>((r) => aedes!.close(() => r()));
         rmSync(dir, { recursive: true, force: true });

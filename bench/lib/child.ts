@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const BROKER_CHILD = fileURLToPath(new URL("./broker-child.ts", import.meta.url));
@@ -58,6 +58,23 @@ export function cpuMsOf(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // fields[11] = utime, fields[12] = stime, in clock ticks (100 Hz on Linux)
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** CPU time of every process whose command is `comm` (e.g. "postgres": the server and its backends), in milliseconds. */
+export function cpuMsOfCommand(comm: string): number {
+  let ms = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) !== comm) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    } catch {
+      /* the process ended while we listed them */
+    }
+  }
+  return ms;
 }
 
 /** Resident set size of a process in bytes, from /proc. */

@@ -20,7 +20,17 @@ async function recordRunStatus(page: Page): Promise<() => Promise<string[]>> {
     const el = document.querySelector("#run-status")!;
     const seen: string[] = [];
     (window as unknown as { runLog: string[] }).runLog = seen;
-    new MutationObserver(() => seen.push(`${el.textContent ?? ""}${el.querySelector("progress") ? " [progress]" : ""}`)).observe(el, { childList: true, subtree: true, characterData: true });
+    // one entry per replacement of the status, read from the mutation itself: events the page replays in
+    // one task (a fast device's steps that arrived before the POST's reply) each show, not just the last
+    new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.target !== el || r.type !== "childList") continue;
+        if (!r.addedNodes.length) continue;
+        const added = [...r.addedNodes];
+        const text = added.map((n) => n.textContent ?? "").join("");
+        seen.push(`${text}${added.some((n) => n.nodeName === "PROGRESS" || (n as Element).querySelector?.("progress")) ? " [progress]" : ""}`);
+      }
+    }).observe(el, { childList: true });
   });
   return () => page.evaluate(() => (window as unknown as { runLog: string[] }).runLog);
 }

@@ -88,6 +88,48 @@ describe.runIf(available)("PostgreSQL store", () => {
     expect(await store.getDevice("dev-2")).toMatchObject({ online: false, onlineSince: null });
   });
 
+  it("keeps exactly the newest history points per device, trimming the rest in chunks, a late spooled report included", async () => {
+    const t0 = 1_800_000_000_000;
+    const rows = async () => Number((await store.query("SELECT count(*) AS n FROM telemetry_history WHERE device_id = 'dev-h'")).rows[0]!.n);
+    let most = 0;
+    for (let i = 0; i < 100; i++) {
+      await store.applyTelemetry(telemetryMessage(facts("dev-h"), i, t0 + i * 60_000, seededRandom(i)), t0 + i * 60_000, 20);
+      most = Math.max(most, await rows());
+    }
+    // a report from the device's spool, older than everything held: never among the newest 20
+    await store.applyTelemetry(telemetryMessage(facts("dev-h"), 999, t0 - 60_000, seededRandom(999)), t0 + 100 * 60_000, 20);
+    expect((await store.history("dev-h", 0, 1000)).map((p) => p.telemetry.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 80 + i));
+    expect((await store.history("dev-h", t0 + 95 * 60_000, 3)).map((p) => p.telemetry.seq)).toEqual([97, 98, 99]);
+    // bounded storage: trimmed every second report (a tenth of the limit), never more than one point over
+    expect(most).toBe(21);
+  });
+
+  it("writes a turn's reports in one batch: each once, the device's latest kept, redeliveries and a second replica alike", async () => {
+    const t0 = 1_810_000_000_000;
+    const replica = new PostgresStore({ url: URL, schema });
+    await replica.open();
+    try {
+      const msg = (dev: string, i: number) => telemetryMessage(facts(dev), i, t0 + i * 1000, seededRandom(i));
+      // one turn of one replica: three reports of one device, and one of them redelivered in the same turn
+      const [a1, a2, a3] = [msg("dev-b", 1), msg("dev-b", 2), msg("dev-b", 3)];
+      await Promise.all([a1, a2, a3, a2].map((m, i) => store.applyTelemetry(m!, t0 + i, 100)));
+      expect((await store.getDevice("dev-b"))?.telemetry?.seq).toBe(3);
+      expect((await store.history("dev-b", 0, 100)).map((p) => p.telemetry.seq)).toEqual([1, 2, 3]);
+      expect(await store.markSeen(a2!.msg_id, "dev-b", t0)).toBe(false);
+      // two replicas at once over the same five devices, each also redelivering what the other writes
+      const reports = Array.from({ length: 200 }, (_, i) => msg(`dev-c${i % 5}`, 100 + i));
+      await Promise.all(reports.flatMap((m, i) => [(i % 2 ? store : replica).applyTelemetry(m, t0, 100), ...(i % 10 === 0 ? [(i % 2 ? replica : store).applyTelemetry(m, t0, 100)] : [])]));
+      for (let d = 0; d < 5; d++) expect(await store.history(`dev-c${d}`, 0, 1000)).toHaveLength(40);
+      const seen = await store.query("SELECT count(*) AS n FROM seen_messages WHERE device_id LIKE 'dev-c%'");
+      expect(Number(seen.rows[0]!.n)).toBe(200);
+      // a device that sent more than its limit in one turn: what it reads is still its newest 10
+      await Promise.all(Array.from({ length: 25 }, (_, i) => store.applyTelemetry(msg("dev-d", i), t0, 10)));
+      expect((await store.history("dev-d", 0, 1000)).map((p) => p.telemetry.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 15 + i));
+    } finally {
+      await replica.close();
+    }
+  });
+
   it("stores a report whose text carried U+0000 (PostgreSQL refuses it in text and jsonb; the decoder replaces it)", async () => {
     const now = Date.now();
     const d = diagnosisMessage(facts("dev-nul"), "cloud_outage", now);

@@ -253,4 +253,15 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: strin
       DROP INDEX IF EXISTS tickets_incident;
     `,
   },
+  {
+    version: 6,
+    name: "history trimmed in chunks",
+    // applyTelemetry counts a device's reports and trims its history on every tenth-of-the-limit one
+    // instead of on each (the trim reads back past the limit's worth of index entries and rows: most of the
+    // server's CPU per report, issue #9); history() reads no further than the newest history_limit points
+    sql: `
+      ALTER TABLE devices ADD COLUMN history_seq bigint NOT NULL DEFAULT 0;
+      ALTER TABLE devices ADD COLUMN history_limit integer;
+    `,
+  },
 ];

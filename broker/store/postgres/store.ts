@@ -20,6 +20,8 @@ import { INCIDENT_DEVICE_SAMPLE } from "../types.ts";
 import { incidentBody } from "../membership.ts";
 import { PG_MIGRATIONS } from "./migrations.ts";
 import { PgPool, redactUrl, type PgResult } from "./pool.ts";
+import { writeTelemetry } from "./telemetry-batch.ts";
+import { TurnBatch } from "./turn-batch.ts";
 import { ticketState, toCredential, toDevice, toTicket, willIds, type Row } from "../rows.ts";
 
 export { StoreUnavailableError } from "./pool.ts";
@@ -61,6 +63,15 @@ export class PostgresStore implements FleetStore, SqlQuery {
   readonly driver = "postgres" as const;
   #o: PostgresStoreOptions;
   #pool: PgPool | null = null;
+  // one turn's reports in one statement (turn-batch.ts); the history limit is the fleet's own, one per statement
+  readonly #telemetry = new TurnBatch<{ t: TelemetryMessage; at: number; limit: number }, void>(async (items) => {
+    await Promise.all([...Map.groupBy(items, (i) => i.limit)].map(([limit, group]) => writeTelemetry((sql, args) => this.#db.query(sql, args), group, limit)));
+    return [];
+  });
+  readonly #seen = new TurnBatch<string, boolean>(async (ids) => {
+    const known = new Set((await this.#rows("SELECT msg_id FROM seen_messages WHERE msg_id = ANY($1::text[])", [ids])).map((r) => r.msg_id as string));
+    return ids.map((id) => !known.has(id));
+  });
 
   constructor(o: PostgresStoreOptions) {
     if (o.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(o.schema)) throw new Error(`schema '${o.schema}' must be a lower-case identifier`);
@@ -132,6 +143,8 @@ export class PostgresStore implements FleetStore, SqlQuery {
   }
 
   async close(): Promise<void> {
+    await this.#seen.drain();
+    await this.#telemetry.drain();
     const p = this.#pool;
     this.#pool = null;
     await p?.end();
@@ -169,8 +182,9 @@ export class PostgresStore implements FleetStore, SqlQuery {
   }
 
   /** False when the report with this id is already stored; the id itself is recorded by that report's write (class comment). */
-  async markSeen(msgId: string, _deviceId?: string, _receivedAt?: number): Promise<boolean> {
-    return (await this.#rows("SELECT 1 FROM seen_messages WHERE msg_id = $1", [msgId])).length === 0;
+  markSeen(msgId: string, _deviceId?: string, _receivedAt?: number): Promise<boolean> {
+    // one turn's checks in one statement, as the reports' writes (turn-batch.ts)
+    return this.#seen.add(msgId);
   }
 
   async applyState(s: StateMessage, at: number): Promise<boolean> {
@@ -190,20 +204,10 @@ export class PostgresStore implements FleetStore, SqlQuery {
     return (r.rowCount ?? 0) > 0;
   }
 
-  async applyTelemetry(t: TelemetryMessage, at: number, historyLimit: number): Promise<void> {
-    // one statement, so one atomic commit: record the message id, upsert the device, append the point,
-    // trim the history; all of it only when the id is new (a redelivery changes nothing). The statements
-    // share one snapshot, so the trim does not see the new point and keeps historyLimit - 1 older ones.
-    await this.#db.query(
-      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($6::text, $1::text, $2::bigint) ON CONFLICT DO NOTHING RETURNING 1),
-       d AS (
-         INSERT INTO devices (id, created_at, telemetry, last_seen) SELECT $1::text, $2::bigint, $3::jsonb, $2::bigint WHERE EXISTS (SELECT 1 FROM s)
-         ON CONFLICT (id) DO UPDATE SET telemetry = excluded.telemetry, last_seen = excluded.last_seen),
-       h AS (INSERT INTO telemetry_history (device_id, ts, body) SELECT $1::text, $4::bigint, $3::jsonb WHERE EXISTS (SELECT 1 FROM s))
-       DELETE FROM telemetry_history WHERE EXISTS (SELECT 1 FROM s) AND device_id = $1::text AND ts < (
-         SELECT ts FROM telemetry_history WHERE device_id = $1::text ORDER BY ts DESC OFFSET $5 LIMIT 1)`,
-      [t.device_id, at, j(t), t.ts, Math.max(0, historyLimit - 2), t.msg_id],
-    );
+  applyTelemetry(t: TelemetryMessage, at: number, historyLimit: number): Promise<void> {
+    // the reports of one turn in one statement and one commit (telemetry-batch.ts): the message id, the
+    // history point, the device and a trim due, all of it only for an id not recorded before
+    return this.#telemetry.add({ t, at, limit: historyLimit });
   }
 
   async applyDiagnosis(d: DiagnosisMessage, at: number): Promise<void> {
@@ -250,7 +254,12 @@ export class PostgresStore implements FleetStore, SqlQuery {
   }
 
   async history(id: string, since: number, limit: number): Promise<HistoryPoint[]> {
-    const rows = await this.#rows("SELECT ts, body FROM telemetry_history WHERE device_id = $1 AND ts >= $2 ORDER BY ts DESC LIMIT $3", [id, since, limit]);
+    // the newest `history_limit` points only: applyTelemetry trims the rest in chunks, a little later
+    const rows = await this.#rows(
+      `SELECT ts, body FROM telemetry_history WHERE device_id = $1 AND ts >= $2 ORDER BY ts DESC
+       LIMIT least($3::integer, coalesce((SELECT history_limit FROM devices WHERE id = $1), $3::integer))`,
+      [id, since, limit],
+    );
     return rows.reverse().map((r) => ({ ts: Number(r.ts), telemetry: r.body as TelemetryMessage }));
   }
 

@@ -1,0 +1,47 @@
+/**
+ * Calls made during one event-loop turn, run together: `add(item)` resolves with that item's result once
+ * `run` has answered for the whole batch, or rejects with the batch's error. PostgreSQL charges each
+ * statement and each commit the same for one row as for hundreds (issue #9), so the PostgreSQL store
+ * sends a turn's reports as one statement. A batch holds at most `max` items; a busier turn is several.
+ */
+export class TurnBatch<I, R> {
+  #run: (items: I[]) => Promise<R[]>;
+  #max: number;
+  #pending: { items: I[]; done: ((err: Error | null, r?: R) => void)[] } | null = null;
+  #inFlight = new Set<Promise<void>>();
+
+  constructor(run: (items: I[]) => Promise<R[]>, max = 500) {
+    this.#run = run;
+    this.#max = max;
+  }
+
+  add(item: I): Promise<R> {
+    return new Promise((resolve, reject) => {
+      if (this.#pending && this.#pending.items.length >= this.#max) this.#write();
+      if (!this.#pending) {
+        const p = { items: [] as I[], done: [] as ((err: Error | null, r?: R) => void)[] };
+        this.#pending = p;
+        setImmediate(() => this.#pending === p && this.#write());
+      }
+      this.#pending.items.push(item);
+      this.#pending.done.push((err, r) => (err ? reject(err) : resolve(r as R)));
+    });
+  }
+
+  /** Runs what is pending and waits for every batch in flight (before the pool closes). */
+  async drain(): Promise<void> {
+    if (this.#pending) this.#write();
+    await Promise.all([...this.#inFlight]);
+  }
+
+  #write(): void {
+    const { items, done } = this.#pending!;
+    this.#pending = null;
+    const run = this.#run(items).then(
+      (results) => done.forEach((d, i) => d(null, results[i])),
+      (err: Error) => done.forEach((d) => d(err)),
+    );
+    this.#inFlight.add(run);
+    void run.finally(() => this.#inFlight.delete(run));
+  }
+}
