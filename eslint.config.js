@@ -33,8 +33,8 @@ export default tseslint.config(
     rules: {
       "no-restricted-syntax": [
         "error",
-        { selector: "Literal[value=/\\b(LIMIT|OFFSET) \\?/]", message: "write a bound LIMIT/OFFSET as ${LIMIT}/${OFFSET} from broker/store/sqlite/queries.ts: SQLite re-plans a bare `LIMIT ?` on every call" },
-        { selector: "TemplateElement[value.raw=/\\b(LIMIT|OFFSET) \\?/]", message: "write a bound LIMIT/OFFSET as ${LIMIT}/${OFFSET} from broker/store/sqlite/queries.ts: SQLite re-plans a bare `LIMIT ?` on every call" },
+        { selector: "Literal[value=/\\b(LIMIT|OFFSET)\\s+\\?/i]", message: "write a bound LIMIT/OFFSET as ${LIMIT}/${OFFSET} from broker/store/sqlite/queries.ts: SQLite re-plans a bare `LIMIT ?` on every call" },
+        { selector: "TemplateElement[value.raw=/\\b(LIMIT|OFFSET)\\s+\\?/i]", message: "write a bound LIMIT/OFFSET as ${LIMIT}/${OFFSET} from broker/store/sqlite/queries.ts: SQLite re-plans a bare `LIMIT ?` on every call" },
       ],
     },
   },

@@ -137,7 +137,7 @@ export async function ingestBench(): Promise<BenchResult> {
         `It reaches ${floor.run.ackedPerS.toFixed(0)} msg/s, ${(floor.run.ackedPerS / base.run.ackedPerS).toFixed(2)} × raw aedes (broker ${pct(floor.brokerBusy)} busy; raw aedes ${pct(base.brokerBusy)}, paced by the generator), ` +
           `and ${(base.brokerUsPerMsg / floor.brokerUsPerMsg).toFixed(2)} × raw aedes at one full core each: the most any pipeline with these guarantees can expect in this run`,
       "side" in pg
-        ? `PostgreSQL store (baseline: the SQLite fleet above): one replica, its default pool of 10 connections, PostgreSQL on this same 2-core host and sharing it with the replica and the generator; every PUBACK follows the report's commit (one statement per report, its message id recorded in the same statement). ` +
+        ? `PostgreSQL store (baseline: the SQLite fleet above): one replica, its default pool of 10 connections, PostgreSQL on this same 2-core host and sharing it with the replica and the generator; every PUBACK follows the report's commit (one statement and one commit for each event-loop turn's reports, their message ids recorded in the same statement: broker/store/postgres/telemetry-batch.ts). ` +
           `Replica ${pct(pg.side.brokerBusy)} busy, generator ${pct(pg.side.generatorBusy)}; what the replica and the server each spend per report sizes the path past one machine (docs/scaling.md)`
         : `PostgreSQL store phase skipped: ${pg.skipped}`,
     ],

@@ -66,15 +66,18 @@ export async function probeBench(): Promise<BenchResult> {
     // the host's share of every client's error: waking a process that waited idle as long (wake-latency.ts)
     const wake = await wakeLatencyProbe();
     const wakeMs = new Map<number, number[]>();
-    for (const delay of DELAYS_MS) {
-      await sim.setFaults({ delay_first_ms: delay });
-      for (let i = 0; i < REPS; i++) {
-        const got = await round(cfg, urls, pcm);
-        for (const s of SERIES) samples.push({ series: s, delayMs: delay, agentMs: got.agent[s] ?? null, bareMs: got.bare[s] ?? null });
-        wakeMs.set(delay, [...(wakeMs.get(delay) ?? []), await wake.measure(delay)]);
+    try {
+      for (const delay of DELAYS_MS) {
+        await sim.setFaults({ delay_first_ms: delay });
+        for (let i = 0; i < REPS; i++) {
+          const got = await round(cfg, urls, pcm);
+          for (const s of SERIES) samples.push({ series: s, delayMs: delay, agentMs: got.agent[s] ?? null, bareMs: got.bare[s] ?? null });
+          wakeMs.set(delay, [...(wakeMs.get(delay) ?? []), await wake.measure(delay)]);
+        }
       }
+    } finally {
+      wake.stop();
     }
-    wake.stop();
     const wakeMean = (d: number) => { const w = wakeMs.get(d) ?? []; return w.reduce((a, b) => a + b, 0) / Math.max(1, w.length); };
     const longest = DELAYS_MS[DELAYS_MS.length - 1]!;
     const stats = errorStats(samples, DELAYS_MS);

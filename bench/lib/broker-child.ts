@@ -12,11 +12,13 @@ import pino from "pino";
 import { fleetConfig } from "../../broker/config/load.ts";
 import type { FleetConfigInput } from "../../broker/config/schema.ts";
 import { FleetServer } from "../../broker/fleet.ts";
+import { PostgresStore } from "../../broker/store/postgres/store.ts";
 import { batchStats } from "../../broker/store/tick-batch.ts";
 import { provisionFleet } from "../../sim/fleet/provision.ts";
 import { ingestFloor } from "./ingest-floor.ts";
 
 const [mode = "fleet", cfgJson = "{}"] = process.argv.slice(2);
+const input = JSON.parse(cfgJson) as FleetConfigInput;
 const send = (m: unknown) => process.send?.(m);
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -33,7 +35,6 @@ if (mode === "raw" || mode === "floor") {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   port = (server.address() as AddressInfo).port;
 } else {
-  const input = JSON.parse(cfgJson) as FleetConfigInput;
   const config = fleetConfig({
     ...input,
     mqtt: { host: "127.0.0.1", port: 0, ...(input.mqtt ?? {}) },
@@ -84,9 +85,13 @@ process.on("message", async (m: { id: number; cmd: string; arg?: unknown }) => {
         break;
       }
       case "stop":
-        // a benchmark's PostgreSQL schema goes with it (the store drops only a schema it was given)
-        if (fleet?.store.driver === "postgres") await (fleet.store as unknown as { dropSchema(): Promise<void> }).dropSchema();
         await fleet?.stop();
+        // a benchmark's PostgreSQL schema goes with it, dropped by a store of its own once the fleet's is closed
+        if (input.store?.driver === "postgres") {
+          const pg = new PostgresStore({ url: input.store.url, ...(input.store.schema ? { schema: input.store.schema } : {}) });
+          await pg.open();
+          await pg.dropSchema().finally(() => pg.close());
+        }
         if (aedes) await new Promise<void>((r) => aedes!.close(() => r()));
         rmSync(dir, { recursive: true, force: true });
         reply(true);

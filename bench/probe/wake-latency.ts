@@ -34,11 +34,16 @@ export async function wakeLatencyProbe(): Promise<{ measure(delayMs: number): Pr
   });
   return {
     measure(delayMs) {
-      return new Promise((resolve) => {
-        peer.once("message", (a: Answer) => resolve(Number(process.hrtime.bigint() - BigInt(a.sentNs)) / 1e6));
+      return new Promise((resolve, reject) => {
+        const gone = () => reject(new Error("the wake-up peer exited"));
+        peer.once("exit", gone);
+        peer.once("message", (a: Answer) => {
+          peer.off("exit", gone);
+          resolve(Number(process.hrtime.bigint() - BigInt(a.sentNs)) / 1e6);
+        });
         peer.send({ delayMs } satisfies Ask);
       });
     },
-    stop: () => void peer.disconnect(),
+    stop: () => void (peer.connected && peer.disconnect()),
   };
 }

@@ -193,7 +193,10 @@ export const FleetConfigSchema = z
            * answers a device only after storing, so a failed write leaves the report in the device's spool.
            */
           retry_ms: z.number().int().min(0).max(600_000).default(5000),
-          /** Operations waiting for an unreachable database at once; past it they fail at once (bounded memory). */
+          /**
+           * Statements waiting for an unreachable database at once; past it they fail at once (bounded memory).
+           * A turn's telemetry reports and message-id checks are one statement each, of up to 500 reports.
+           */
           max_waiting: z.number().int().min(1).max(100_000).default(1000),
           connect_timeout_ms: z.number().int().min(100).max(120_000).default(5000),
           /** A statement unanswered this long is abandoned and its connection dropped (a black-holed network). */

@@ -28,7 +28,8 @@ export class SimTimers {
       if (left <= 0) return fn();
       if (left > 3) {
         // timers here fire up to ~1.2 % + 2 ms late: aim early, then finish in short steps
-        const t = setTimeout(step, Math.max(1, Math.floor(left * 0.97) - 2));
+        // (at most Node's longest timer, ~24.8 days; a longer delay waits in several)
+        const t = setTimeout(step, Math.min(2 ** 31 - 1, Math.max(1, Math.floor(left * 0.97) - 2)));
         cancel = () => clearTimeout(t);
       } else {
         const i = setImmediate(step);

@@ -65,8 +65,10 @@ export class PostgresStore implements FleetStore, SqlQuery {
   #pool: PgPool | null = null;
   // one turn's reports in one statement (turn-batch.ts); the history limit is the fleet's own, one per statement
   readonly #telemetry = new TurnBatch<{ t: TelemetryMessage; at: number; limit: number }, void>(async (items) => {
-    await Promise.all([...Map.groupBy(items, (i) => i.limit)].map(([limit, group]) => writeTelemetry((sql, args) => this.#db.query(sql, args), group, limit)));
-    return [];
+    const writes = [...Map.groupBy(items, (i) => i.limit)].map(([limit, group]) => writeTelemetry((sql, args) => this.#db.query(sql, args), group, limit));
+    // every statement settles before the batch answers (drain() waits for the batch, not its parts)
+    const failed = (await Promise.allSettled(writes)).find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   });
   readonly #seen = new TurnBatch<string, boolean>(async (ids) => {
     const known = new Set((await this.#rows("SELECT msg_id FROM seen_messages WHERE msg_id = ANY($1::text[])", [ids])).map((r) => r.msg_id as string));
@@ -143,6 +145,8 @@ export class PostgresStore implements FleetStore, SqlQuery {
   }
 
   async close(): Promise<void> {
+    // the reports of the last turn are written before the pool goes (with the database down, that waits
+    // out store.retry_ms, then they fail and their devices resend)
     await this.#seen.drain();
     await this.#telemetry.drain();
     const p = this.#pool;

@@ -12,8 +12,9 @@ import type { PgResult } from "./pool.ts";
  * with its latest report and its report count, and trims the history of the devices whose count crossed a
  * multiple of a tenth of the limit (`history()` reads no further than the newest `limit` points). Rows
  * are locked in id order, so two replicas' batches over the same devices wait for each other rather
- * than deadlock. The statement shares one snapshot: a trim keeps the limit - 1 newest points it sees,
- * and this batch's points come on top.
+ * than deadlock. The statement shares one snapshot: a trim keeps the `limit` newest points it sees and
+ * this batch's points come on top, so a spooled report older than all of them falls outside what
+ * `history()` reads instead of pushing out a newer point.
  */
 const SQL = `
 WITH input AS (
@@ -43,9 +44,16 @@ due AS (SELECT d.id FROM d JOIN latest ON latest.device_id = d.id WHERE d.histor
 DELETE FROM telemetry_history t USING due
 WHERE t.device_id = due.id AND t.ts < (SELECT x.ts FROM telemetry_history x WHERE x.device_id = due.id ORDER BY x.ts DESC OFFSET $8 LIMIT 1)`;
 
-/** Writes one turn's telemetry reports (all with the same history limit) in one statement. */
-export function writeTelemetry(query: (sql: string, args: unknown[]) => Promise<PgResult>, items: readonly { t: TelemetryMessage; at: number }[], limit: number): Promise<PgResult> {
-  return query(SQL, [
+/** A statement PostgreSQL rolled back whole to break a deadlock or a serialization conflict: safe to run again. */
+const RETRYABLE = new Set(["40P01", "40001"]);
+
+/**
+ * Writes one turn's telemetry reports (all with the same history limit) in one statement. A deadlock
+ * (retention's purge deletes old history across devices in its own order, say) rolls the statement back
+ * whole; it is idempotent by message id, so it runs again, up to three times, before its reports fail.
+ */
+export async function writeTelemetry(query: (sql: string, args: unknown[]) => Promise<PgResult>, items: readonly { t: TelemetryMessage; at: number }[], limit: number): Promise<void> {
+  const args = [
     items.map((i) => i.t.msg_id),
     items.map((i) => i.t.device_id),
     items.map((i) => JSON.stringify(i.t)),
@@ -53,6 +61,14 @@ export function writeTelemetry(query: (sql: string, args: unknown[]) => Promise<
     items.map((i) => i.at),
     limit,
     Math.max(1, Math.ceil(limit / 10)),
-    Math.max(0, limit - 2),
-  ]);
+    Math.max(0, limit - 1),
+  ];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await query(SQL, args);
+      return;
+    } catch (err) {
+      if (attempt >= 3 || !RETRYABLE.has(String((err as { code?: unknown }).code))) throw err;
+    }
+  }
 }

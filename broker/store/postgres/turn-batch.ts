@@ -3,14 +3,15 @@
  * `run` has answered for the whole batch, or rejects with the batch's error. PostgreSQL charges each
  * statement and each commit the same for one row as for hundreds (issue #9), so the PostgreSQL store
  * sends a turn's reports as one statement. A batch holds at most `max` items; a busier turn is several.
+ * `run` answers one result per item, in order, or nothing (for calls that only need to know it is done).
  */
 export class TurnBatch<I, R> {
-  #run: (items: I[]) => Promise<R[]>;
+  #run: (items: I[]) => Promise<R[] | void>;
   #max: number;
   #pending: { items: I[]; done: ((err: Error | null, r?: R) => void)[] } | null = null;
   #inFlight = new Set<Promise<void>>();
 
-  constructor(run: (items: I[]) => Promise<R[]>, max = 500) {
+  constructor(run: (items: I[]) => Promise<R[] | void>, max = 500) {
     this.#run = run;
     this.#max = max;
   }
@@ -37,10 +38,14 @@ export class TurnBatch<I, R> {
   #write(): void {
     const { items, done } = this.#pending!;
     this.#pending = null;
-    const run = this.#run(items).then(
-      (results) => done.forEach((d, i) => d(null, results[i])),
-      (err: Error) => done.forEach((d) => d(err)),
-    );
+    // a writer that throws at once or answers for the wrong number of calls fails its batch, nothing else
+    const run = Promise.resolve()
+      .then(() => this.#run(items))
+      .then((results) => {
+        if (results && results.length !== items.length) throw new Error(`the batch writer answered ${results.length} results for ${items.length} calls`);
+        done.forEach((d, i) => d(null, results ? results[i] : undefined));
+      })
+      .catch((err: Error) => done.forEach((d) => d(err)));
     this.#inFlight.add(run);
     void run.finally(() => this.#inFlight.delete(run));
   }

@@ -120,11 +120,11 @@ describe("SQLite store", () => {
       incidentId: null, resolvedAt: null, closedAt: null, component: "cloud", suppressedBy: "device_offline", healthySince: now, verifiedAt: now, reopenCount: 1, regression: null, transitions: [now - 5, now], flapping: true, labels: { region: "eu" },
       content: null, acknowledgedAt: now };
     const inserted = await store.insertTicket(full);
-    expect(inserted).toEqual(await store.getTicket(inserted.id));
+    expect(inserted).toStrictEqual(await store.getTicket(inserted.id));
     // a record from an older caller without the optional bookkeeping gets the stored defaults, as on a read
     const { component: _c, firstSeen: _f, suppressedBy: _s, healthySince: _h, verifiedAt: _v, reopenCount: _r, transitions: _t, flapping: _fl, labels: _l, content: _co, acknowledgedAt: _a, ...bare } = full;
     const sparse = await store.insertTicket({ ...bare, fingerprint: "g" } as typeof full);
-    expect(sparse).toEqual(await store.getTicket(sparse.id));
+    expect(sparse).toStrictEqual(await store.getTicket(sparse.id));
     expect(sparse).toMatchObject({ firstSeen: now, reopenCount: 0, transitions: [], labels: {}, suppressedBy: null });
     await store.close();
   });

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { TurnBatch } from "./turn-batch.ts";
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+describe("one batch per event-loop turn", () => {
+  it("runs a turn's calls together, each answered with its own result, and a busier turn as several", async () => {
+    const runs: number[][] = [];
+    const b = new TurnBatch<number, number>(async (xs) => (runs.push(xs), xs.map((x) => x * 10)), 3);
+    const first = await Promise.all([1, 2, 3, 4, 5].map((x) => b.add(x)));
+    expect(first).toEqual([10, 20, 30, 40, 50]);
+    expect(runs).toEqual([[1, 2, 3], [4, 5]]);
+    await turn();
+    expect(await b.add(6)).toBe(60);
+    expect(runs).toHaveLength(3);
+  });
+
+  it("fails every call of a failed batch with its error, and the next turn's calls run afresh", async () => {
+    let fail = true;
+    const b = new TurnBatch<number, number>(async (xs) => {
+      if (fail) throw new Error("database unreachable");
+      return xs;
+    });
+    const got = await Promise.allSettled([1, 2].map((x) => b.add(x)));
+    expect(got.map((g) => (g.status === "rejected" ? (g.reason as Error).message : g.value))).toEqual(["database unreachable", "database unreachable"]);
+    fail = false;
+    expect(await b.add(3)).toBe(3);
+  });
+
+  it("fails the batch, not the process, when the writer throws at once or answers for the wrong number of calls", async () => {
+    const thrower = new TurnBatch<number, number>(() => {
+      throw new Error("bad statement");
+    });
+    await expect(Promise.all([thrower.add(1), thrower.add(2)])).rejects.toThrow("bad statement");
+    const short = new TurnBatch<number, number>(async () => [1]);
+    await expect(Promise.all([short.add(1), short.add(2)])).rejects.toThrow(/answered 1 results for 2 calls/);
+  });
+
+  it("drains: what is pending runs and every batch in flight settles before drain() resolves", async () => {
+    const done: number[] = [];
+    const b = new TurnBatch<number, void>(async (xs) => {
+      await new Promise((r) => setTimeout(r, 20));
+      done.push(...xs);
+    });
+    const calls = [b.add(1), b.add(2)];
+    await b.drain();
+    expect(done).toEqual([1, 2]);
+    await Promise.all(calls);
+  });
+});
