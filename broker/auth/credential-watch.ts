@@ -39,17 +39,18 @@ export class CredentialWatch {
     this.#cancel = null;
   }
 
-  /** One pass; returns the ids disconnected. Overlapping passes are skipped. */
+  /**
+   * One pass; returns the ids disconnected. Overlapping passes are skipped. One query for the revoked
+   * credentials, not one read per connected device (issue #9: 10,000 reads every 30 s at 10,000 devices).
+   * Anonymous mode has no credentials; only a revoked record disconnects.
+   */
   async check(): Promise<string[]> {
     if (this.#running) return [];
     this.#running = true;
     const dropped: string[] = [];
     try {
-      for (const id of this.#broker.connectedIds()) {
-        const cred = await this.#store.getCredential(id);
-        // anonymous mode has no credentials; only a revoked record disconnects
-        if (cred?.status === "revoked" && this.#broker.disconnect(id)) dropped.push(id);
-      }
+      const revoked = new Set((await this.#store.listCredentials({ status: "revoked" })).map((c) => c.id));
+      if (revoked.size) for (const id of this.#broker.connectedIds()) if (revoked.has(id) && this.#broker.disconnect(id)) dropped.push(id);
       if (dropped.length) this.#log.warn({ devices: dropped }, "revoked devices disconnected");
     } catch (err) {
       this.#log.error({ err }, "credential check failed");

@@ -104,7 +104,9 @@ describe("MQTT over TCP", () => {
     h = await startFleet({ mqtt: { max_payload_bytes: 4096 } });
     const sa = await h.addDevice("dev-a");
     const sb = await h.addDevice("dev-b");
+    const sc = await h.addDevice("dev-c");
     const a = await connect(h.mqttUrl, { clientId: "dev-a", username: "dev-a", password: sa });
+    const c = await connect(h.mqttUrl, { clientId: "dev-c", username: "dev-c", password: sc });
     const b = await connect(h.mqttUrl, { clientId: "dev-b", username: "dev-b", password: sb });
     await a.publishAsync(topicFor("telemetry", "dev-a"), Buffer.alloc(8192, 0x7b), { qos: 1 });
     await a.publishAsync(topicFor("telemetry", "dev-a"), Buffer.from("{not json"), { qos: 1 });
@@ -139,7 +141,9 @@ describe("MQTT over TCP", () => {
     h = await startFleet();
     const sa = await h.addDevice("dev-a");
     const sb = await h.addDevice("dev-b");
+    const sc = await h.addDevice("dev-c");
     const a = await connect(h.mqttUrl, { clientId: "dev-a", username: "dev-a", password: sa });
+    const c = await connect(h.mqttUrl, { clientId: "dev-c", username: "dev-c", password: sc });
     await a.publishAsync(topicFor("state", "dev-a"), encode.state(stateMsg("dev-a", h.scheduler.now())), { qos: 1 });
     const b = await connect(h.mqttUrl, { clientId: "dev-b", username: "dev-b", password: sb, will: { topic: topicFor("state", "dev-b"), payload: encode.state(stateMsg("dev-b", h.scheduler.now(), { status: "offline", reason: "will" })), qos: 1, retain: true } });
     await b.publishAsync(topicFor("state", "dev-b"), encode.state(stateMsg("dev-b", h.scheduler.now())), { qos: 1 });
@@ -156,6 +160,9 @@ describe("MQTT over TCP", () => {
     await goneB;
     await settle();
     expect((await h.fleet.store.getDevice("dev-b"))?.online).toBe(false);
+    // a device whose credential stands keeps its connection through the check
+    expect(c.connected).toBe(true);
+    await c.endAsync();
   });
 
   it("marks a device offline when its Last Will fires on a lost connection, and a redelivered diagnosis opens one ticket", async () => {

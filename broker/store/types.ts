@@ -260,7 +260,8 @@ export interface FleetStore {
   getCredential(id: string): Promise<DeviceCredential | null>;
   setCredentialStatus(id: string, status: DeviceCredential["status"]): Promise<boolean>;
   replaceSecret(id: string, secretHash: string): Promise<boolean>;
-  listCredentials(): Promise<DeviceCredential[]>;
+  /** Every device credential by id, or only those with `status` (the credential watch asks for the revoked ones). */
+  listCredentials(filter?: { status?: DeviceCredential["status"] }): Promise<DeviceCredential[]>;
 
   /** Records a message id; false when it was seen before (a QoS 1 redelivery). */
   markSeen(msgId: string, deviceId: string, receivedAt: number): Promise<boolean>;

@@ -45,6 +45,9 @@ describe.runIf(available)("PostgreSQL store", () => {
     expect(await store.setCredentialStatus("dev-1", "revoked")).toBe(true);
     expect((await store.getCredential("dev-1"))?.status).toBe("revoked");
     expect(await store.setCredentialStatus("nobody", "revoked")).toBe(false);
+    await store.addCredential({ id: "dev-1b", secretHash: "scrypt$y", status: "active", createdAt: 1_700_000_000_000, labels: {} });
+    expect((await store.listCredentials({ status: "revoked" })).map((c) => c.id)).toEqual(["dev-1"]);
+    expect((await store.listCredentials()).map((c) => c.id)).toEqual(expect.arrayContaining(["dev-1", "dev-1b"]));
   });
 
   it("refuses a message id once its report is stored, and stores a redelivered report only once", async () => {

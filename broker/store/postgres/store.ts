@@ -181,8 +181,11 @@ export class PostgresStore implements FleetStore, SqlQuery {
     return (await this.#count("UPDATE devices SET secret_hash = $1, credential_status = 'active' WHERE id = $2 AND credential_status <> 'none'", [secretHash, id])) > 0;
   }
 
-  async listCredentials(): Promise<DeviceCredential[]> {
-    return (await this.#rows("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status <> 'none' ORDER BY id")).map(toCredential);
+  async listCredentials(f: { status?: DeviceCredential["status"] } = {}): Promise<DeviceCredential[]> {
+    const rows = f.status
+      ? await this.#rows("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status = $1 AND credential_status <> 'none' ORDER BY id", [f.status])
+      : await this.#rows("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status <> 'none' ORDER BY id");
+    return rows.map(toCredential);
   }
 
   /** False when the report with this id is already stored; the id itself is recorded by that report's write (class comment). */

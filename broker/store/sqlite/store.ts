@@ -87,8 +87,10 @@ export class SqliteStore implements FleetStore {
     return Number(this.#q("UPDATE devices SET secret_hash = ?, credential_status = 'active' WHERE id = ? AND credential_status != 'none'").run(secretHash, id).changes) > 0;
   }
 
-  async listCredentials(): Promise<DeviceCredential[]> {
-    const rows = this.#q("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status != 'none' ORDER BY id").all() as Row[];
+  async listCredentials(f: { status?: DeviceCredential["status"] } = {}): Promise<DeviceCredential[]> {
+    const rows = (f.status
+      ? this.#q("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status = ? AND credential_status != 'none' ORDER BY id").all(f.status)
+      : this.#q("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status != 'none' ORDER BY id").all()) as Row[];
     return rows.map(toCredential);
   }
 
