@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { SimIdentity } from "../sim/fleet/provision.ts";
-import { connect } from "node:net";
+import { reachable } from "../tests/helpers/net.ts";
 import { cpuMsOf, cpuMsOfCommand, startBroker, type BrokerProcess } from "./lib/child.ts";
 import { loadRun, type LoadResult } from "./lib/load.ts";
 import type { BenchResult } from "./lib/report.ts";
@@ -47,22 +47,14 @@ const pct = (x: number) => `${Math.round(x * 100)} %`;
 /** The PostgreSQL the tests use (`BENCH_PG_URL` overrides); the phase is skipped, with a note, where none listens. */
 const PG_URL = process.env.BENCH_PG_URL ?? `postgres://${process.env.PGUSER ?? "postgres"}@127.0.0.1:5432/test`;
 
-function listening(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = connect(Number(u.port || 5432), u.hostname, () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-    s.setTimeout(1000, () => (s.destroy(), resolve(false)));
-  });
-}
-
 /**
  * The same fleet on the PostgreSQL store, as each replica runs past one machine (docs/scaling.md): one
  * replica's throughput and CPU per report, and the database server's CPU per report (every `postgres`
  * process on this host), for sizing replicas and the database from a measurement. Its schema is dropped after.
  */
 async function measurePostgres(): Promise<{ side: Side; serverUsPerMsg: number } | { skipped: string }> {
-  if (!(await listening(PG_URL))) return { skipped: `no PostgreSQL listening at ${new URL(PG_URL).host}` };
+  const u = new URL(PG_URL);
+  if (!(await reachable(u.hostname, Number(u.port || 5432)))) return { skipped: `no PostgreSQL listening at ${new URL(PG_URL).host}` };
   const broker = await startBroker("fleet", { ...BENCH_FLEET_CONFIG, store: { driver: "postgres", url: PG_URL, schema: `bench_ingest_${Date.now().toString(36)}` } });
   try {
     const ids = await broker.call<SimIdentity[]>("provision", { count: CONNECTIONS, prefix: "ingpg" });

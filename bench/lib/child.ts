@@ -54,7 +54,11 @@ export function startBroker(mode: "fleet" | "raw" | "floor", config: unknown = {
 
 /** CPU time (user + system) of a process in milliseconds, from /proc (Linux). */
 export function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return cpuMsOfStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+}
+
+/** User + system CPU of one /proc/<pid>/stat line, in milliseconds. */
+function cpuMsOfStat(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // fields[11] = utime, fields[12] = stime, in clock ticks (100 Hz on Linux)
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
@@ -67,9 +71,7 @@ export function cpuMsOfCommand(comm: string): number {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) !== comm) continue;
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) === comm) ms += cpuMsOfStat(stat);
     } catch {
       /* the process ended while we listed them */
     }

@@ -1,4 +1,3 @@
-import { createConnection } from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import type { MqttTransport } from "../../agent/transport/mqtt.ts";
@@ -6,22 +5,12 @@ import { newMessageId, topicFor, type CommandResponse, type StateMessage, type T
 import { waitFor } from "../helpers/fleet.ts";
 import { composeDevice } from "../reliability/device.ts";
 import { agentTransport, telemetry } from "../reliability/harness.ts";
+import { reachable } from "../helpers/net.ts";
 
 const HOST = "127.0.0.1";
 const PORT = 1883;
 
-/** True when something accepts TCP on the Mosquitto port. */
-function listening(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: HOST, port: PORT });
-    s.setTimeout(1000);
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-    s.once("timeout", () => (s.destroy(), resolve(false)));
-  });
-}
-
-const available = await listening();
+const available = await reachable(HOST, PORT);
 const required = process.env.EDGE_REQUIRE_SERVICES === "1";
 if (!available && !required) console.warn(`[interop] skipped: no MQTT broker listens on ${HOST}:${PORT}; start Mosquitto (anonymous allowed) to run these tests`);
 

@@ -1,20 +1,7 @@
-import { connect } from "node:net";
 import { it } from "vitest";
+import { reachable } from "../helpers/net.ts";
 
-/** True when something accepts TCP connections on host:port within the timeout. */
-export function reachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = (ok: boolean) => {
-      clearTimeout(t);
-      s.destroy();
-      resolve(ok);
-    };
-    const t = setTimeout(() => done(false), timeoutMs);
-    s.once("connect", () => done(true));
-    s.once("error", () => done(false));
-  });
-}
+export { reachable };
 
 /**
  * Decides whether a suite that needs a local service runs. Absent service: the suite is skipped with

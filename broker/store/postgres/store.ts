@@ -182,9 +182,7 @@ export class PostgresStore implements FleetStore, SqlQuery {
   }
 
   async listCredentials(f: { status?: DeviceCredential["status"] } = {}): Promise<DeviceCredential[]> {
-    const rows = f.status
-      ? await this.#rows("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status = $1 AND credential_status <> 'none' ORDER BY id", [f.status])
-      : await this.#rows("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status <> 'none' ORDER BY id");
+    const rows = await this.#rows("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status <> 'none' AND ($1::text IS NULL OR credential_status = $1) ORDER BY id", [f.status ?? null]);
     return rows.map(toCredential);
   }
 

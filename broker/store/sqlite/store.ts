@@ -88,9 +88,8 @@ export class SqliteStore implements FleetStore {
   }
 
   async listCredentials(f: { status?: DeviceCredential["status"] } = {}): Promise<DeviceCredential[]> {
-    const rows = (f.status
-      ? this.#q("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status = ? AND credential_status != 'none' ORDER BY id").all(f.status)
-      : this.#q("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status != 'none' ORDER BY id").all()) as Row[];
+    const rows = this.#q("SELECT id, secret_hash, credential_status, created_at, labels FROM devices WHERE credential_status != 'none' AND (?1 IS NULL OR credential_status = ?1) ORDER BY id")
+      .all(f.status ?? null) as Row[];
     return rows.map(toCredential);
   }
 
