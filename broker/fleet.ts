@@ -94,6 +94,7 @@ export class FleetServer {
       log: o.log.child({ unit: "ingest" }),
       maxPayloadBytes: o.config.mqtt.max_payload_bytes,
       historyPerDevice: o.config.registry.history_per_device,
+      maxProcessingAttempts: o.config.registry.max_processing_attempts,
       ...(o.now ? { now: o.now } : {}),
     });
     const m = o.config.mqtt;

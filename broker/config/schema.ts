@@ -207,6 +207,12 @@ export const FleetConfigSchema = z
     registry: z
       .object({
         history_per_device: z.number().int().min(10).max(100_000).default(500),
+        /**
+         * A report whose processing fails this many times for a reason of its own (a bug its content reaches,
+         * a constraint it breaks; never the store being down) is kept as a dead letter and acknowledged, so
+         * that it cannot block its device or the ingest (GET /api/dead-letters lists them).
+         */
+        max_processing_attempts: z.number().int().min(1).max(100).default(3),
         retention_days: z.number().int().min(1).max(3650).default(30),
       })
       .prefault({}),

@@ -1,12 +1,15 @@
-import { decodeMessage, redact, TOPICS, type Decoded } from "../../shared/index.ts";
+import { decodeMessage, maskString, redact, TOPICS, type Decoded } from "../../shared/index.ts";
 import type { FleetEvents } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { Refusals } from "../mqtt/refusals.ts";
+import { isStoreFailure } from "../store/failures.ts";
 import { oneTransaction } from "../store/tick-batch.ts";
 import type { FleetStore } from "../store/types.ts";
 import type { TicketEngine } from "../tickets/engine.ts";
+import { ProcessingAttempts } from "./attempts.ts";
 
-export type IngestOutcome = "accepted" | "duplicate" | "refused" | "ignored";
+/** `dead_lettered`: its processing failed too often (attempts.ts); it is kept in the dead letters and acknowledged. */
+export type IngestOutcome = "accepted" | "duplicate" | "refused" | "ignored" | "dead_lettered";
 
 export interface IngestOptions {
   store: FleetStore;
@@ -16,6 +19,8 @@ export interface IngestOptions {
   log: Logger;
   maxPayloadBytes: number;
   historyPerDevice: number;
+  /** Failures of a report's own processing before it becomes a dead letter (registry.max_processing_attempts). */
+  maxProcessingAttempts?: number;
   now?: () => number;
 }
 
@@ -27,11 +32,13 @@ export interface IngestOptions {
 export class IngestPipeline {
   #o: IngestOptions;
   #now: () => number;
-  readonly stats = { accepted: 0, duplicates: 0, refused: 0 };
+  readonly stats = { accepted: 0, duplicates: 0, refused: 0, deadLettered: 0 };
+  readonly attempts: ProcessingAttempts;
 
   constructor(opts: IngestOptions) {
     this.#o = opts;
     this.#now = opts.now ?? Date.now;
+    this.attempts = new ProcessingAttempts(opts.maxProcessingAttempts ?? 3);
   }
 
   async handle(topic: string, payload: Uint8Array, clientId: string | null): Promise<IngestOutcome> {
@@ -45,10 +52,39 @@ export class IngestPipeline {
     if (TOPICS[decoded.kind].from !== "device") return "ignored";
     // the dedup mark, the report and its ticket commit together (SQLite), before the PUBACK; listeners
     // (live events, command tracking) hear of the report once it is stored
+    const msgId = decoded.message.msg_id;
+    if (this.attempts.exhausted(msgId)) return this.#deadLetter(decoded, null);
     const later: (() => void)[] = [];
-    const outcome = await oneTransaction(() => this.#accept(decoded, later));
+    let outcome: IngestOutcome;
+    try {
+      outcome = await oneTransaction(() => this.#accept(decoded, later));
+    } catch (err) {
+      // the store failing is nobody's report: refused as it is, sent again, however often (nothing is lost)
+      if (isStoreFailure(err)) throw err;
+      const failures = this.attempts.failed(msgId);
+      this.#o.log.warn({ device: decoded.deviceId, kind: decoded.kind, msg_id: msgId, failures, err: maskString((err as Error).message) }, "processing a report failed; its device sends it again");
+      if (failures < this.attempts.max) throw err;
+      return this.#deadLetter(decoded, err as Error);
+    }
+    this.attempts.settled(msgId);
     for (const fn of later) fn();
     return outcome;
+  }
+
+  /**
+   * A report that failed `maxProcessingAttempts` times: kept as a dead letter (redacted, with the last
+   * error) for an operator (GET /api/dead-letters) and acknowledged, so that its device moves on. If the
+   * dead letter cannot be stored either, the report is refused as before and stays with its device.
+   */
+  async #deadLetter(d: Exclude<Decoded, { ok: false }>, err: Error | null): Promise<IngestOutcome> {
+    const msgId = d.message.msg_id;
+    const error = err ? maskString(err.message) : "failed in an earlier attempt whose dead letter could not be stored";
+    await this.#o.store.addDeadLetter({ at: this.#now(), target: `ingest:${d.kind}`, attempts: this.attempts.max, error, body: redact(d.message) });
+    this.attempts.settled(msgId);
+    this.stats.deadLettered++;
+    this.#o.refusals.record("dead_lettered", d.deviceId, `${d.kind} ${msgId} failed ${this.attempts.max} times: ${error}`);
+    this.#o.log.error({ device: d.deviceId, kind: d.kind, msg_id: msgId, attempts: this.attempts.max, err: error }, "report stored as a dead letter after repeated processing failures; it was acknowledged");
+    return "dead_lettered";
   }
 
   async #accept(d: Exclude<Decoded, { ok: false }>, later: (() => void)[]): Promise<IngestOutcome> {

@@ -15,7 +15,7 @@ export class Refusals {
     this.#log = log;
   }
 
-  record(reason: RefusalReason | "auth_failed" | "connect_rate" | "acl_subscribe" | "revoked" | "identity_mismatch", clientId: string | null, detail: string): void {
+  record(reason: RefusalReason | "auth_failed" | "connect_rate" | "acl_subscribe" | "revoked" | "identity_mismatch" | "dead_lettered", clientId: string | null, detail: string): void {
     this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
     const key = `${clientId ?? "-"}\u0000${reason}`;
     if (!this.#logged.has(key)) {

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { BatchRolledBackError } from "./failures.ts";
 import type { SqliteStore } from "./sqlite/store.ts";
 import type { FleetStore } from "./types.ts";
 
@@ -33,6 +34,9 @@ export async function oneTransaction<T>(fn: () => Promise<T>): Promise<T> {
     result = await scope.run(s, fn);
   } catch (err) {
     for (const b of s.batches) b.poisoned = true;
+    // answered once the batch is rolled back, as a success is once it commits: a redelivery that comes
+    // straight back must not find this attempt's uncommitted dedup mark and pass for a duplicate
+    await Promise.allSettled([...s.batches].map((b) => b.promise));
     throw err;
   }
   if (s.last) await s.last;
@@ -66,7 +70,7 @@ export function batchPerTick(store: SqliteStore): FleetStore {
         try {
           if (batch.poisoned) {
             db.exec("ROLLBACK");
-            return reject(new Error("store batch rolled back because a message in it failed; the devices resend"));
+            return reject(new BatchRolledBackError());
           }
           db.exec("COMMIT");
           resolve();

@@ -144,6 +144,21 @@ describe("REST API behaviour", () => {
     expect(r.breaches).toEqual([expect.objectContaining({ deviceId: "speaker-2", region: "us", fault: "cloud_outage" })]);
   });
 
+  it("lists dead letters newest first to a technician (webhook notifications and device reports the fleet gave up on), never to a viewer", async () => {
+    api = await startApi();
+    await api.store.addDeadLetter({ at: T0, target: "pager", attempts: 6, error: "HTTP 503", body: { action: "trigger" } });
+    await api.store.addDeadLetter({ at: T0 + 1, target: "ingest:diagnosis", attempts: 3, error: "refused by the site constraint", body: { device_id: "speaker-1", msg_id: "m-1" } });
+    const r = await api.app.inject({ url: "/api/dead-letters?limit=10", headers: api.auth("technician") });
+    expect(r.statusCode).toBe(200);
+    expect(ROUTES.listDeadLetters.response.safeParse(r.json()).success).toBe(true);
+    expect(r.json().dead_letters.map((l: { target: string }) => l.target)).toEqual(["ingest:diagnosis", "pager"]);
+    expect((await api.app.inject({ url: "/api/dead-letters?limit=1", headers: api.auth("technician") })).json().dead_letters).toHaveLength(1);
+    expect((await api.app.inject({ url: "/api/dead-letters", headers: api.auth("viewer") })).statusCode).toBe(403);
+    const bad = await api.app.inject({ url: "/api/dead-letters?limit=0", headers: api.auth("technician") });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/invalid query: limit/);
+  });
+
   it("streams live events over SSE to a token holder, filtered by device", async () => {
     api = await startApi();
     await api.app.listen({ port: 0, host: "127.0.0.1" });

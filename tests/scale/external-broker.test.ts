@@ -29,7 +29,7 @@ describe.runIf(available)("external broker mode: replicas consuming one shared s
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** A replica: its own process in production, here its own FleetServer on a store shared through one file. */
-  async function replica(name: string): Promise<FleetServer> {
+  async function replica(name: string, o: { batched?: boolean } = {}): Promise<FleetServer> {
     const config = fleetConfig({
       mqtt: { mode: "external", external: { url: URL, client_id: `t-${name}-${token}`, share_group: `g${token}` } },
       http: { host: "127.0.0.1", port: 0 },
@@ -37,7 +37,8 @@ describe.runIf(available)("external broker mode: replicas consuming one shared s
     });
     // each replica its own connection to one file (in production: its own process, and PostgreSQL).
     // Unbatched: two per-tick transactions in one process would wait on each other's write lock.
-    const fleet = new FleetServer({ config, log: pino({ level: "silent" }), store: new SqliteStore(dbPath) });
+    // Batched (the fleet's own store, as in production) where one replica runs alone.
+    const fleet = new FleetServer({ config, log: pino({ level: "silent" }), ...(o.batched ? {} : { store: new SqliteStore(dbPath) }) });
     await fleet.start();
     cleanup.push(async () => {
       await fleet.stop();
@@ -127,6 +128,33 @@ describe.runIf(available)("external broker mode: replicas consuming one shared s
     }, 10_000, "the report stored after the failed attempt");
     expect(tickets.get(`x${token}-2000`)).toBe(1);
     expect(failures).toBe(2);
+  });
+
+  it("keeps consuming past a report that always fails: after 3 attempts it is a dead letter, acknowledged, and the reports behind it are stored", async () => {
+    // the fleet's own store: a report's dedup mark commits with its effects or not at all
+    const a = await replica("poison", { batched: true });
+    const poisonId = `x${token}-poison`;
+    // a report the store refuses every time (a site constraint; in production, a bug its content reaches)
+    const admin = new SqliteStore(dbPath);
+    await admin.open();
+    cleanup.push(() => admin.close());
+    admin.db.exec(`CREATE TRIGGER refuse_${token} BEFORE INSERT ON diagnoses WHEN NEW.device_id = '${poisonId}' BEGIN SELECT RAISE(ABORT, 'refused by the site constraint'); END`);
+    cleanup.push(async () => admin.db.exec(`DROP TRIGGER refuse_${token}`));
+    const c = await device();
+    const publish = (d: ReturnType<typeof facts>) => c.publishAsync(topicFor("diagnosis", d.id), encodeMessage("diagnosis", diagnosisMessage(d, "cloud_outage", Date.now())), { qos: 1 });
+    for (let i = 3000; i < 3010; i++) await publish(facts(i));
+    await publish({ ...facts(0), id: poisonId });
+    for (let i = 3010; i < 3020; i++) await publish(facts(i));
+    // before, the replica stopped here: the poison came back at every reconnect, and nothing behind it was handled
+    const tickets = await waitFor(async () => {
+      const m = await ticketsOfRun(admin);
+      return [...m.keys()].filter((k) => Number(k.split("-").at(-1)) >= 3000).length === 20 ? m : null;
+    }, 20_000, "the 20 reports around the poison stored");
+    expect([...tickets.keys()].filter((k) => Number(k.split("-").at(-1)) >= 3000 && tickets.get(k) !== 1)).toEqual([]);
+    const letters = (await admin.listDeadLetters()).filter((l) => (l.body as { device_id?: string }).device_id === poisonId);
+    expect(letters).toMatchObject([{ target: "ingest:diagnosis", attempts: 3, error: expect.stringMatching(/refused by the site constraint/) }]);
+    expect(a.refusals.snapshot().dead_lettered).toBe(1);
+    expect(tickets.has(poisonId)).toBe(false);
   });
 
   it("publishes commands through the external broker", async () => {

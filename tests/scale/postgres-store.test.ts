@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isStoreFailure } from "../../broker/store/failures.ts";
 import { PostgresStore } from "../../broker/store/postgres/store.ts";
 import type { TicketRecord } from "../../broker/store/types.ts";
 import { decodeMessage, newMessageId, topicFor } from "../../shared/index.ts";
@@ -133,6 +134,33 @@ describe.runIf(available)("PostgreSQL store", () => {
       expect((await store.history("dev-d", 0, 1000)).map((p) => p.telemetry.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 15 + i));
     } finally {
       await replica.close();
+    }
+  });
+
+  it("fails only the report PostgreSQL refuses in a turn's batch: its neighbours are stored, and the error is the report's own", async () => {
+    const t0 = 1_820_000_000_000;
+    // a site constraint the fleet knows nothing of: a trigger refusing one device's reports
+    await store.query(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      IF NEW.device_id = 'dev-poison' THEN RAISE EXCEPTION 'dev-poison refused by the site constraint'; END IF; RETURN NEW; END $$`);
+    await store.query("CREATE TRIGGER refuse_poison BEFORE INSERT ON telemetry_history FOR EACH ROW EXECUTE FUNCTION refuse_poison()");
+    try {
+      const devices = ["dev-p1", "dev-p2", "dev-poison", "dev-p3", "dev-p4", "dev-p5"];
+      const reports = devices.map((d, i) => telemetryMessage(facts(d), 1, t0 + i, seededRandom(40 + i)));
+      // one event-loop turn: one statement, which the poison fails, then halves down to the poison alone
+      const got = await Promise.allSettled(reports.map((m) => store.applyTelemetry(m, t0, 100)));
+      expect(got.map((g) => g.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled", "fulfilled"]);
+      const err = (got[2] as PromiseRejectedResult).reason as Error & { code?: string };
+      expect(err.message).toMatch(/dev-poison refused/);
+      // P0001 raise_exception: the report's own, so the ingest counts it toward the dead letter (broker/store/failures.ts)
+      expect(err.code).toBe("P0001");
+      expect(isStoreFailure(err)).toBe(false);
+      for (const d of ["dev-p1", "dev-p2", "dev-p3", "dev-p4", "dev-p5"]) expect(await store.history(d, 0, 10), d).toHaveLength(1);
+      expect(await store.getDevice("dev-poison")).toBeNull();
+      // its message id was not recorded: the redelivery is processed, not dropped as a duplicate
+      expect(await store.markSeen(reports[2]!.msg_id, "dev-poison", t0)).toBe(true);
+    } finally {
+      await store.query("DROP TRIGGER refuse_poison ON telemetry_history");
+      await store.query("DROP FUNCTION refuse_poison()");
     }
   });
 

@@ -187,7 +187,7 @@ describe("planted secrets never appear in any output", () => {
     const ticketId = (await fleet.store.listTickets())[0]!.id;
     const incidentId = (JSON.parse((await get("/api/incidents")).text) as { incidents: { id: number }[] }).incidents[0]!.id;
     for (const path of ["/api/me", "/api/devices", `/api/devices/${ID}`, `/api/devices/${ID}/history`, `/api/devices/${ID}/diagnoses`, "/api/tickets", `/api/tickets/${ticketId}`,
-      "/api/tickets/export?format=csv", "/api/tickets/export?format=json", `/api/incidents/${incidentId}`, "/api/tokens", "/api/reports/sla", "/metrics"]) {
+      "/api/tickets/export?format=csv", "/api/tickets/export?format=json", `/api/incidents/${incidentId}`, "/api/tokens", "/api/dead-letters", "/api/reports/sla", "/metrics"]) {
       expect((await get(path)).status).toBe(200);
     }
     // wrong tokens are refused without being echoed or logged

@@ -96,6 +96,17 @@ export const Silence = z.looseObject({
   createdAt: Ms,
 });
 
+/** A notification or a device report the fleet gave up on, kept for an operator (redacted). */
+export const DeadLetter = z.looseObject({
+  id: z.number().int(),
+  at: Ms,
+  /** The webhook's name for a notification; `ingest:<kind>` (never a webhook name) for a device report whose processing kept failing. */
+  target: z.string(),
+  attempts: z.number().int(),
+  error: z.string(),
+  body: z.unknown(),
+});
+
 export const CommandName = z.enum(COMMAND_NAMES as [string, ...string[]]);
 
 export const Command = z.looseObject({

@@ -104,6 +104,12 @@ export const ROUTES = {
   },
   deleteSilence: { method: "DELETE", url: "/api/silences/:id", access: "admin", tag: "silences", summary: "Ends a silence now.", params: z.object({ id: z.string().min(1).max(64) }), response: z.object({ deleted: z.literal(true) }) },
 
+  listDeadLetters: {
+    method: "GET", url: "/api/dead-letters", access: "technician", tag: "admin",
+    summary: "What the fleet gave up on, newest first: webhook notifications that failed every attempt, and device reports whose processing kept failing (acknowledged so their devices could move on).",
+    query: z.object({ limit: Limit(100) }), response: z.object({ dead_letters: z.array(S.DeadLetter) }),
+  },
+
   listTokens: { method: "GET", url: "/api/tokens", access: "admin", tag: "auth", summary: "API tokens (never their secrets).", response: z.object({ tokens: z.array(S.ApiToken) }) },
   createToken: { method: "POST", url: "/api/tokens", access: "admin", tag: "auth", status: 201, summary: "Creates an API token and returns its secret once.", body: z.object({ name: z.string().min(1).max(64), role: Role }).strict(), response: z.object({ token: S.ApiToken, secret: z.string() }) },
   revokeToken: { method: "DELETE", url: "/api/tokens/:id", access: "admin", tag: "auth", summary: "Revokes an API token at once.", params: z.object({ id: z.string().min(1).max(64) }), response: z.object({ revoked: z.literal(true) }) },

@@ -2,7 +2,7 @@ import type { Handlers } from "../api/register.ts";
 import { httpError, notFound } from "../errors.ts";
 import type { RouteDeps } from "./deps.ts";
 
-type AdminOps = "listSilences" | "createSilence" | "deleteSilence" | "listTokens" | "createToken" | "revokeToken" | "whoami";
+type AdminOps = "listSilences" | "createSilence" | "deleteSilence" | "listDeadLetters" | "listTokens" | "createToken" | "revokeToken" | "whoami";
 
 const HOUR_MS = 3_600_000;
 
@@ -34,6 +34,7 @@ export function adminHandlers(d: RouteDeps): Pick<Handlers, AdminOps> {
       if (!(await silences().remove(params.id, principal.name))) throw notFound(`active silence ${params.id}`);
       return { deleted: true as const };
     },
+    listDeadLetters: async ({ query }) => ({ dead_letters: (await d.store.listDeadLetters(query.limit)).map((l) => ({ ...l, id: l.id ?? 0 })) }),
     listTokens: async () => ({ tokens: await d.tokens.list() }),
     createToken: async ({ body, principal }) => {
       const created = await d.tokens.create({ name: body.name, role: body.role, now: d.now() });

@@ -22,6 +22,7 @@ import { PG_MIGRATIONS } from "./migrations.ts";
 import { PgPool, redactUrl, type PgResult } from "./pool.ts";
 import { writeTelemetry } from "./telemetry-batch.ts";
 import { TurnBatch } from "./turn-batch.ts";
+import { isStoreFailure } from "../failures.ts";
 import { ticketState, toCredential, toDevice, toTicket, willIds, type Row } from "../rows.ts";
 
 export { StoreUnavailableError } from "./pool.ts";
@@ -69,7 +70,8 @@ export class PostgresStore implements FleetStore, SqlQuery {
     // every statement settles before the batch answers (drain() waits for the batch, not its parts)
     const failed = (await Promise.allSettled(writes)).find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
-  });
+    // a report PostgreSQL refuses (a constraint, a trigger) fails alone; an unreachable database fails them all
+  }, 500, (err) => !isStoreFailure(err));
   readonly #seen = new TurnBatch<string, boolean>(async (ids) => {
     const known = new Set((await this.#rows("SELECT msg_id FROM seen_messages WHERE msg_id = ANY($1::text[])", [ids])).map((r) => r.msg_id as string));
     return ids.map((id) => !known.has(id));

@@ -36,6 +36,32 @@ describe("one batch per event-loop turn", () => {
     await expect(Promise.all([short.add(1), short.add(2)])).rejects.toThrow(/answered 1 results for 2 calls/);
   });
 
+  it("with split, runs a batch that one item fails again in halves, so only that item fails; the database failing fails them all", async () => {
+    const runs: string[][] = [];
+    const own = (x: string) => Object.assign(new Error(`${x} breaks a constraint`), { code: "23514" });
+    let down = false;
+    const b = new TurnBatch<string, string>(
+      async (xs) => {
+        runs.push(xs);
+        if (down) throw Object.assign(new Error("connection refused"), { code: "ECONNREFUSED" });
+        const bad = xs.find((x) => x.startsWith("bad"));
+        if (bad) throw own(bad);
+        return xs.map((x) => x.toUpperCase());
+      },
+      500,
+      (err) => (err as { code?: string }).code === "23514",
+    );
+    const got = await Promise.allSettled(["a", "b", "bad", "c", "d"].map((x) => b.add(x)));
+    expect(got.map((g) => (g.status === "rejected" ? (g.reason as Error).message : g.value))).toEqual(["A", "B", "bad breaks a constraint", "C", "D"]);
+    // halves in order, down to the culprit alone: 5 → 3 + 2 → 2 + 1 → 1 + 1
+    expect(runs).toEqual([["a", "b", "bad", "c", "d"], ["a", "b", "bad"], ["a", "b"], ["bad"], ["c", "d"]]);
+    runs.length = 0;
+    down = true;
+    const all = await Promise.allSettled(["e", "f", "g"].map((x) => b.add(x)));
+    expect(all.every((g) => g.status === "rejected" && (g.reason as Error).message === "connection refused")).toBe(true);
+    expect(runs).toEqual([["e", "f", "g"]]);
+  });
+
   it("drains: what is pending runs and every batch in flight settles before drain() resolves", async () => {
     const done: number[] = [];
     const b = new TurnBatch<number, void>(async (xs) => {
