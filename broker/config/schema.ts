@@ -239,6 +239,8 @@ export const FleetConfigSchema = z
         closed_days: z.number().int().min(1).max(3650).default(180),
         /** Message ids are kept this long to drop QoS 1 redeliveries (a device spool replays at most days old). */
         dedup_days: z.number().int().min(1).max(90).default(7),
+        /** Dead letters (failed webhooks, reports whose processing kept failing) are kept this long for an operator. */
+        dead_letter_days: z.number().int().min(1).max(3650).default(30),
         /** The purge runs this often. */
         interval_ms: z.number().int().min(60_000).default(3_600_000),
       })

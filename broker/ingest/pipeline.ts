@@ -53,18 +53,26 @@ export class IngestPipeline {
     // the dedup mark, the report and its ticket commit together (SQLite), before the PUBACK; listeners
     // (live events, command tracking) hear of the report once it is stored
     const msgId = decoded.message.msg_id;
-    if (this.attempts.exhausted(msgId)) return this.#deadLetter(decoded, null);
+    if (this.attempts.isDeadLetter(msgId)) {
+      this.stats.duplicates++;
+      return "duplicate";
+    }
     const later: (() => void)[] = [];
+    const mark = { recorded: false };
     let outcome: IngestOutcome;
     try {
-      outcome = await oneTransaction(() => this.#accept(decoded, later));
+      outcome = await oneTransaction(() => this.#accept(decoded, later, mark));
     } catch (err) {
+      // Its dedup mark may have committed without all its effects (a later SQLite batch rolled back; on
+      // PostgreSQL every statement commits): forgotten, so that the redelivery is processed, not dropped
+      // as a duplicate. Only a mark this delivery made: a duplicate's belongs to the stored report.
+      if (mark.recorded) await this.#o.store.forgetSeen(msgId).catch((e: Error) => this.#o.log.warn({ err: e.message, msg_id: msgId }, "could not forget the message id of a failed report"));
       // the store failing is nobody's report: refused as it is, sent again, however often (nothing is lost)
       if (isStoreFailure(err)) throw err;
       const failures = this.attempts.failed(msgId);
       this.#o.log.warn({ device: decoded.deviceId, kind: decoded.kind, msg_id: msgId, failures, err: maskString((err as Error).message) }, "processing a report failed; its device sends it again");
       if (failures < this.attempts.max) throw err;
-      return this.#deadLetter(decoded, err as Error);
+      return this.#deadLetter(decoded, err as Error, failures);
     }
     this.attempts.settled(msgId);
     for (const fn of later) fn();
@@ -72,30 +80,34 @@ export class IngestPipeline {
   }
 
   /**
-   * A report that failed `maxProcessingAttempts` times: kept as a dead letter (redacted, with the last
-   * error) for an operator (GET /api/dead-letters) and acknowledged, so that its device moves on. If the
-   * dead letter cannot be stored either, the report is refused as before and stays with its device.
+   * A report that failed `maxProcessingAttempts` times: kept as a dead letter (redacted, with its last
+   * error) for an operator (GET /api/dead-letters), its message id recorded with it, and acknowledged, so
+   * that its device moves on. If the dead letter cannot be stored, the report is refused as before and
+   * stays with its device; its next delivery is processed once more, and dead-lettered if it fails again.
    */
-  async #deadLetter(d: Exclude<Decoded, { ok: false }>, err: Error | null): Promise<IngestOutcome> {
+  async #deadLetter(d: Exclude<Decoded, { ok: false }>, err: Error, attempts: number): Promise<IngestOutcome> {
     const msgId = d.message.msg_id;
-    const error = err ? maskString(err.message) : "failed in an earlier attempt whose dead letter could not be stored";
-    await this.#o.store.addDeadLetter({ at: this.#now(), target: `ingest:${d.kind}`, attempts: this.attempts.max, error, body: redact(d.message) });
-    this.attempts.settled(msgId);
+    const error = maskString(err.message);
+    await oneTransaction(() => this.#o.store.addDeadLetter({ at: this.#now(), target: `ingest:${d.kind}`, attempts, error, body: redact(d.message) }, { msgId, deviceId: d.deviceId }));
+    this.attempts.deadLettered(msgId);
     this.stats.deadLettered++;
-    this.#o.refusals.record("dead_lettered", d.deviceId, `${d.kind} ${msgId} failed ${this.attempts.max} times: ${error}`);
-    this.#o.log.error({ device: d.deviceId, kind: d.kind, msg_id: msgId, attempts: this.attempts.max, err: error }, "report stored as a dead letter after repeated processing failures; it was acknowledged");
+    this.#o.refusals.record("dead_lettered", d.deviceId, `${d.kind} ${msgId} failed ${attempts} times: ${error}`);
+    this.#o.log.error({ device: d.deviceId, kind: d.kind, msg_id: msgId, attempts, err: error }, "report stored as a dead letter after repeated processing failures; it was acknowledged");
     return "dead_lettered";
   }
 
-  async #accept(d: Exclude<Decoded, { ok: false }>, later: (() => void)[]): Promise<IngestOutcome> {
+  async #accept(d: Exclude<Decoded, { ok: false }>, later: (() => void)[], mark: { recorded: boolean }): Promise<IngestOutcome> {
     const at = this.#now();
     const { store } = this.#o;
     const emit: FleetEvents["emit"] = (...args) => (later.push(() => this.#o.events.emit(...args)), true);
     // State is last-writer-wins and a Last Will reuses the msg_id fixed at connect time, so it is
     // applied every time; everything else is idempotent by msg_id (QoS 1 redelivery is normal).
-    if (d.kind !== "state" && !(await store.markSeen(d.message.msg_id, d.deviceId, at))) {
-      this.stats.duplicates++;
-      return "duplicate";
+    if (d.kind !== "state") {
+      if (!(await store.markSeen(d.message.msg_id, d.deviceId, at))) {
+        this.stats.duplicates++;
+        return "duplicate";
+      }
+      mark.recorded = true;
     }
     switch (d.kind) {
       case "state":

@@ -18,21 +18,27 @@ const POISON_TRIGGER = `CREATE TRIGGER refuse_seq_13 BEFORE INSERT ON telemetry_
 
 let raw: SqliteStore;
 let ingest: IngestPipeline;
+let tickets: TicketEngine;
 let refusals: Refusals;
 let clock: ManualScheduler;
 
-beforeEach(async () => {
+/** The pipeline as the fleet builds it (a restart builds a new one over the same store). */
+function pipeline(): IngestPipeline {
   const log = pino({ level: "silent" });
+  // the fleet's own arrangement: one transaction per event-loop turn (tick-batch.ts)
+  const store = batchPerTick(raw);
+  refusals = new Refusals(log);
+  const events = new FleetEvents();
+  tickets = new TicketEngine({ store, events, log, config: TicketsConfig.parse({ group_wait_ms: 0 }), scheduler: clock });
+  return new IngestPipeline({ store, tickets, events, refusals, log, maxPayloadBytes: 8192, historyPerDevice: 50, maxProcessingAttempts: 3, now: clock.now });
+}
+
+beforeEach(async () => {
   raw = new SqliteStore(":memory:");
   await raw.open();
   raw.db.exec(POISON_TRIGGER);
-  // the fleet's own arrangement: one transaction per event-loop turn (tick-batch.ts)
-  const store = batchPerTick(raw);
   clock = new ManualScheduler();
-  refusals = new Refusals(log);
-  const events = new FleetEvents();
-  const tickets = new TicketEngine({ store, events, log, config: TicketsConfig.parse({ group_wait_ms: 0 }), scheduler: clock });
-  ingest = new IngestPipeline({ store, tickets, events, refusals, log, maxPayloadBytes: 8192, historyPerDevice: 50, maxProcessingAttempts: 3, now: clock.now });
+  ingest = pipeline();
 });
 
 afterEach(async () => {
@@ -58,7 +64,17 @@ describe("a report whose processing keeps failing (poison message)", () => {
     clock.t += 60_000;
     expect(await send("dev-a", report("dev-a", 14))).toBe("accepted");
     expect((await raw.history("dev-a", 0, 10)).map((p) => p.telemetry.seq)).toEqual([14]);
-    expect(ingest.attempts.size).toBe(0);
+  });
+
+  it("acknowledges a redelivery of a dead-lettered report as a duplicate, after a restart too (its id is recorded with the dead letter)", async () => {
+    const poison = report("dev-a", 13);
+    for (let i = 0; i < 2; i++) await expect(send("dev-a", poison)).rejects.toThrow(/seq 13 refused/);
+    expect(await send("dev-a", poison)).toBe("dead_lettered");
+    // its PUBACK was lost: the device sends it again
+    expect(await send("dev-a", poison)).toBe("duplicate");
+    ingest = pipeline(); // the fleet restarted: nothing in memory
+    expect(await send("dev-a", poison)).toBe("duplicate");
+    expect(await raw.listDeadLetters()).toHaveLength(1);
   });
 
   it("does not count the reports its rolled-back batch took with it: they are stored when sent again", async () => {
@@ -75,6 +91,25 @@ describe("a report whose processing keeps failing (poison message)", () => {
     expect(await send("dev-b", neighbours[0]!)).toBe("accepted");
     expect(await send("dev-c", neighbours[1]!)).toBe("accepted");
     expect(await raw.getDevice("dev-a")).toBeNull();
+  });
+
+  it("refuses a report whose diagnosis waited for the ticket engine when a poison rolled back the turn it began in, and processes its redelivery", async () => {
+    const { diagnosisMsg } = await import("../testing/messages.ts");
+    // the engine is busy (its periodic pass, say): the diagnosis's ticket work runs in a later turn
+    let release!: () => void;
+    void tickets.serial(() => new Promise<void>((r) => (release = r)));
+    const diagnosis = encode.diagnosis(diagnosisMsg("dev-b", clock.now(), { fault: "cloud_outage" }));
+    const d = ingest.handle(topicFor("diagnosis", "dev-b"), diagnosis, "dev-b");
+    // the poison fails in the same turn as the diagnosis's dedup mark and row
+    await expect(send("dev-a", report("dev-a", 13))).rejects.toThrow(/seq 13 refused/);
+    release();
+    // its ticket committed in a later turn, its mark and row did not: refused, never acknowledged half-stored
+    await expect(d).rejects.toBeInstanceOf(BatchRolledBackError);
+    expect(await raw.diagnoses("dev-b", 10)).toEqual([]);
+    // the device sends it again: processed (not a duplicate), and still one ticket for the device
+    expect(await ingest.handle(topicFor("diagnosis", "dev-b"), diagnosis, "dev-b")).toBe("accepted");
+    expect(await raw.diagnoses("dev-b", 10)).toHaveLength(1);
+    expect(await raw.listTickets({ deviceId: "dev-b" })).toHaveLength(1);
   });
 
   it("never dead-letters a report because the store failed: it is refused as often as the store is down, then stored", async () => {
@@ -103,9 +138,16 @@ describe("isStoreFailure", () => {
   it("tells the store's failures from a message's own", () => {
     const sqlite = (errcode: number) => Object.assign(new Error("x"), { code: "ERR_SQLITE_ERROR", errcode });
     const pg = (code: string) => Object.assign(new Error("x"), { code });
-    // the store: busy, read-only, I/O, full; PostgreSQL deadlock, out of connections, shutdown, timeout, lost connection
-    for (const e of [sqlite(5), sqlite(8), sqlite(10 | (12 << 8)), sqlite(13), pg("40P01"), pg("53300"), pg("57P01"), pg("57014"), pg("08006"), pg("ECONNREFUSED"), new BatchRolledBackError()]) expect(isStoreFailure(e), String((e as { code?: unknown }).code)).toBe(true);
-    // the message: a constraint (SQLite extended 1811 = trigger RAISE), a bad value, a PostgreSQL raise or check, a bug
-    for (const e of [sqlite(1811), sqlite(1299), pg("P0001"), pg("23514"), pg("22P02"), new TypeError("cannot read properties of undefined")]) expect(isStoreFailure(e), String((e as { code?: unknown }).code)).toBe(false);
+    // the store: SQLite busy, read-only, I/O, full, a missing table; PostgreSQL deadlock, out of connections,
+    // shutdown, timeout, read-only (a standby after failover), authentication, no such database, permission,
+    // missing table, lock timeout; a lost connection; the store closed; a neighbour's rolled-back batch
+    for (const e of [sqlite(5), sqlite(8), sqlite(10 | (12 << 8)), sqlite(13), sqlite(1), pg("40P01"), pg("53300"), pg("57P01"), pg("57014"), pg("25006"), pg("28P01"), pg("3D000"), pg("42501"), pg("42P01"), pg("55P03"), pg("08006"), pg("ECONNREFUSED"), pg("ERR_INVALID_STATE"), new Error("store is not open"), new BatchRolledBackError()]) {
+      expect(isStoreFailure(e), String((e as { code?: unknown }).code ?? e.message)).toBe(true);
+    }
+    // the report: a constraint (SQLite extended 1811 = trigger RAISE, 1299 NOT NULL), a value too big or of the wrong
+    // type, a PostgreSQL raise, check, unique or bad value (its message may quote anything), a bug its content reaches
+    for (const e of [sqlite(1811), sqlite(1299), sqlite(18), sqlite(20), pg("P0001"), pg("23514"), pg("23505"), Object.assign(new Error('invalid input syntax for type bigint: "store is not open"'), { code: "22P02" }), new TypeError("cannot read properties of undefined")]) {
+      expect(isStoreFailure(e), String((e as { code?: unknown }).code ?? e.message)).toBe(false);
+    }
   });
 });

@@ -1,8 +1,9 @@
 import { isConnectionError, StoreUnavailableError } from "./postgres/pool.ts";
 
 /**
- * A message's writes were rolled back because another message in the same SQLite transaction failed
- * (tick-batch.ts): nothing is wrong with this one, and its device sends it again.
+ * A message's writes were rolled back because another message in the same transaction failed (SQLite,
+ * tick-batch.ts), or a PostgreSQL batch could not be narrowed down to the report that failed it
+ * (turn-batch.ts): nothing is known against this one, and its device sends it again.
  */
 export class BatchRolledBackError extends Error {
   readonly code = "batch_rolled_back";
@@ -12,25 +13,27 @@ export class BatchRolledBackError extends Error {
   }
 }
 
-// SQLite primary result codes of the database failing rather than a statement (sqlite.org/rescode.html):
-// BUSY, LOCKED, NOMEM, READONLY, INTERRUPT, IOERR, CORRUPT, FULL, CANTOPEN, PROTOCOL
-const SQLITE_STORE_CODES = new Set([5, 6, 7, 8, 9, 10, 11, 13, 14, 15]);
-// PostgreSQL SQLSTATE classes of the server failing or refusing for now: transaction rollback (deadlock,
-// serialization), insufficient resources, operator intervention (shutdown, cancel), system error, internal
-const PG_STORE_CLASSES = new Set(["40", "53", "57", "58", "XX"]);
+// SQLite primary result codes a report's own data causes (sqlite.org/rescode.html): TOOBIG, CONSTRAINT,
+// MISMATCH, RANGE. Every other code is the database's (BUSY, READONLY, IOERR, FULL, a missing table...).
+const SQLITE_REPORT_CODES = new Set([18, 19, 20, 25]);
+// PostgreSQL SQLSTATE classes a report's own data causes: data exception, integrity constraint violation,
+// PL/pgSQL raise (a trigger). Every other class is the database's: read-only, authentication, a missing
+// database, table or privilege, a lock timeout, resources, shutdown, deadlock (it runs again).
+const PG_REPORT_CLASSES = new Set(["22", "23", "P0"]);
 
 /**
- * True when the store failed (unreachable, busy, full, read-only, an I/O error, or a batch another message
- * rolled back): the message is not at fault and is tried again as it is, however often. False for an
- * error of the message's own processing (a constraint its data breaks, a bug its content reaches): the
- * ingest counts those, and a message that keeps failing becomes a dead letter (broker/ingest/attempts.ts).
+ * False only when the error is the report's own: a value the database refuses (a constraint, a trigger,
+ * a bad value), or an error without a code, i.e. a bug its content reaches. The ingest counts those, and a
+ * report that keeps failing becomes a dead letter (broker/ingest/pipeline.ts). True for everything the
+ * database or the store does (unreachable, busy, full, read-only, not open, a neighbour's rolled-back
+ * batch): the report is refused as it is and sent again, however often, and never counted.
  */
 export function isStoreFailure(err: unknown): boolean {
   if (err instanceof StoreUnavailableError || err instanceof BatchRolledBackError || isConnectionError(err)) return true;
-  const e = err as { code?: unknown; errcode?: unknown } | null;
-  if (e?.code === "ERR_SQLITE_ERROR" && typeof e.errcode === "number") return SQLITE_STORE_CODES.has(e.errcode & 0xff);
-  // node:sqlite's "database is not open" after close, and ours ("store is not open"): the process is stopping
-  if (e?.code === "ERR_INVALID_STATE" || /\bis not open\b/.test(String((err as Error | null)?.message ?? ""))) return true;
+  const e = err as { code?: unknown; errcode?: unknown; message?: unknown } | null;
+  if (e?.code === "ERR_SQLITE_ERROR") return !(typeof e.errcode === "number" && SQLITE_REPORT_CODES.has(e.errcode & 0xff));
   const code = typeof e?.code === "string" ? e.code : "";
-  return /^[0-9A-Z]{5}$/.test(code) && PG_STORE_CLASSES.has(code.slice(0, 2));
+  if (/^[0-9A-Z]{5}$/.test(code)) return !PG_REPORT_CLASSES.has(code.slice(0, 2));
+  // node:sqlite's "database is not open" after close, and ours ("store is not open"): the process is stopping
+  return code === "ERR_INVALID_STATE" || (!code && /\bstore is not open\b/.test(String(e?.message ?? "")));
 }

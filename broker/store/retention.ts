@@ -5,7 +5,7 @@ import type { FleetStore } from "./types.ts";
 
 const DAY = 86_400_000;
 
-/** Periodic retention: closed tickets and incidents, telemetry history and old message ids. */
+/** Periodic retention: closed tickets and incidents, telemetry history, old message ids and dead letters. */
 export class Retention {
   #o: { store: FleetStore; config: FleetConfig; scheduler: Scheduler; log: Logger };
   #cancel: (() => void) | null = null;
@@ -23,7 +23,7 @@ export class Retention {
     this.#cancel = null;
   }
 
-  async run(): Promise<{ tickets: number; incidents: number; history: number; seen: number } | null> {
+  async run(): Promise<{ tickets: number; incidents: number; history: number; seen: number; deadLetters: number } | null> {
     const { store, config, scheduler, log } = this.#o;
     const now = scheduler.now();
     try {
@@ -31,8 +31,9 @@ export class Retention {
         closedBefore: now - config.retention.closed_days * DAY,
         historyBefore: now - config.registry.retention_days * DAY,
         seenBefore: now - config.retention.dedup_days * DAY,
+        deadLettersBefore: now - config.retention.dead_letter_days * DAY,
       });
-      if (r.tickets + r.incidents + r.history + r.seen > 0) log.info(r, "retention purge");
+      if (r.tickets + r.incidents + r.history + r.seen + r.deadLetters > 0) log.info(r, "retention purge");
       return r;
     } catch (err) {
       log.error({ err }, "retention purge failed");

@@ -5,6 +5,7 @@ import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import { telemetryMsg } from "../testing/messages.ts";
 import { SqliteStore } from "./sqlite/store.ts";
+import { BatchRolledBackError } from "./failures.ts";
 import { batchPerTick, batchStats, oneTransaction } from "./tick-batch.ts";
 import type { FleetStore } from "./types.ts";
 
@@ -74,14 +75,34 @@ describe("a message that fails halfway", () => {
         throw new Error("applyTelemetry failed");
       });
       await expect(failing).rejects.toThrow("applyTelemetry failed");
-      // give the batch its turn to roll back
-      await new Promise((r) => setImmediate(r));
-      await new Promise((r) => setImmediate(r));
-      // the redelivery is new, not a duplicate
+      // the failure is answered after the rollback, so even a redelivery straight back is new, not a duplicate
       expect(await oneTransaction(() => store.markSeen("msg-half-stored", "dev-1", 2))).toBe(true);
     } finally {
       await inner.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("refuses a message whose writes spanned turns when an earlier turn's batch was rolled back by another message", async () => {
+    const { store, path } = await open();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // A writes in turn 1, then waits (as a diagnosis waits for the ticket engine), then writes in a later turn
+    const a = oneTransaction(async () => {
+      await store.markSeen("msg-a", "dev-a", 1);
+      await held;
+      await store.markSeen("msg-a-effect", "dev-a", 1);
+      return "a";
+    });
+    // B fails in turn 1: turn 1's batch, A's first write included, is rolled back
+    const b = oneTransaction(async () => {
+      await store.markSeen("msg-b", "dev-b", 1);
+      throw new Error("B's own failure");
+    });
+    await expect(b).rejects.toThrow("B's own failure");
+    release();
+    // A's later write committed, but its first did not: A is refused (its device resends), not acknowledged
+    await expect(a).rejects.toBeInstanceOf(BatchRolledBackError);
+    expect(storedIds(path)).toEqual(["msg-a-effect"]);
   });
 });

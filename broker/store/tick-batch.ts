@@ -19,7 +19,7 @@ interface Batch {
   /** A message in this batch failed halfway: the whole batch rolls back rather than commit half a message. */
   poisoned: boolean;
 }
-const scope = new AsyncLocalStorage<{ last: Promise<void> | null; batches: Set<Batch> }>();
+const scope = new AsyncLocalStorage<{ batches: Set<Batch> }>();
 
 /**
  * Runs `fn` with its store writes grouped into one transaction; resolves after that commit. When `fn`
@@ -28,7 +28,7 @@ const scope = new AsyncLocalStorage<{ last: Promise<void> | null; batches: Set<B
  * message being acknowledged later as a duplicate.
  */
 export async function oneTransaction<T>(fn: () => Promise<T>): Promise<T> {
-  const s: { last: Promise<void> | null; batches: Set<Batch> } = { last: null, batches: new Set() };
+  const s: { batches: Set<Batch> } = { batches: new Set() };
   let result: T;
   try {
     result = await scope.run(s, fn);
@@ -39,7 +39,10 @@ export async function oneTransaction<T>(fn: () => Promise<T>): Promise<T> {
     await Promise.allSettled([...s.batches].map((b) => b.promise));
     throw err;
   }
-  if (s.last) await s.last;
+  // Every batch it wrote in must commit, not only the last: a message whose ticket work waited for the
+  // engine spans turns, and an earlier batch rolled back (another message failed in it) refuses it too.
+  const failed = (await Promise.allSettled([...s.batches].map((b) => b.promise))).find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
   return result;
 }
 
@@ -101,9 +104,8 @@ export function batchPerTick(store: SqliteStore): FleetStore {
       const inScope = scope.getStore();
       if (inScope && batch) inScope.batches.add(batch);
       const result = await fn.apply(target, args);
-      if (inScope) {
-        if (batch) inScope.last = batch.promise;
-      } else if (batch) await batch.promise;
+      // inside oneTransaction, it waits for the commit of every batch the message wrote in
+      if (!inScope && batch) await batch.promise;
       return result;
     };
   };

@@ -265,6 +265,12 @@ export interface FleetStore {
 
   /** Records a message id; false when it was seen before (a QoS 1 redelivery). */
   markSeen(msgId: string, deviceId: string, receivedAt: number): Promise<boolean>;
+  /**
+   * Forgets a message id this delivery recorded: its report failed after the mark may have committed
+   * without all its effects (a later SQLite batch rolled back, a PostgreSQL statement after the report's
+   * own), so its redelivery must be processed, not dropped as a duplicate.
+   */
+  forgetSeen(msgId: string): Promise<void>;
 
   /**
    * Applies a state message; false when it was a Last Will of an earlier connection than the device's
@@ -311,11 +317,12 @@ export interface FleetStore {
   addAudit(e: AuditEntry): Promise<void>;
   listAudit(subject?: string, limit?: number): Promise<AuditEntry[]>;
 
-  addDeadLetter(d: DeadLetter): Promise<void>;
+  /** Keeps a dead letter; with `seen`, also records that message id (one transaction), so a redelivery is a duplicate. */
+  addDeadLetter(d: DeadLetter, seen?: { msgId: string; deviceId: string }): Promise<void>;
   listDeadLetters(limit?: number): Promise<DeadLetter[]>;
 
   /** `{ online: true }` reads a counter the store keeps as devices change state (the blast radius asks on every diagnosis). */
   countDevices(filter?: { online?: boolean }): Promise<number>;
-  /** Retention: drops closed tickets/incidents, telemetry history and message ids older than the cut-offs. */
-  purge(cutoffs: { closedBefore: number; historyBefore: number; seenBefore: number }): Promise<{ tickets: number; incidents: number; history: number; seen: number }>;
+  /** Retention: drops closed tickets/incidents, telemetry history, message ids and dead letters older than the cut-offs. */
+  purge(cutoffs: { closedBefore: number; historyBefore: number; seenBefore: number; deadLettersBefore: number }): Promise<{ tickets: number; incidents: number; history: number; seen: number; deadLetters: number }>;
 }

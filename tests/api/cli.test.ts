@@ -101,4 +101,23 @@ describe("edge-fleet CLI against a running server", () => {
     expect(await remoteMain(["tickets", "ack", "42"], env)).toBe(1);
     expect(io.err.join("")).toMatch(/ticket 42 not found/);
   });
+
+  it("lists dead letters: the report that kept failing names its device and message id", async () => {
+    const env = { ...(await serve()), EDGE_FLEET_TOKEN: api.secrets.technician };
+    await api.store.addDeadLetter({ at: Date.now() - 120_000, target: "pager", attempts: 6, error: "HTTP 503", body: { action: "trigger" } });
+    await api.store.addDeadLetter({ at: Date.now() - 60_000, target: "ingest:diagnosis", attempts: 3, error: "refused by the site constraint", body: { device_id: "speaker-9", msg_id: "m-9" } });
+    const io = capture();
+    expect(isRemoteCommand(["dead-letters"])).toBe(true);
+    expect(await remoteMain(["dead-letters"], env)).toBe(0);
+    const lines = io.out.join("\n").split("\n");
+    expect(lines[0]).toMatch(/^ID\s+WHEN\s+TARGET\s+TRIES\s+REPORT\s+ERROR/);
+    expect(lines[1]).toMatch(/^2\s+1m ago\s+ingest:diagnosis\s+3\s+speaker-9 m-9\s+refused by the site constraint/);
+    expect(lines[2]).toMatch(/^1\s+2m ago\s+pager\s+6\s+-\s+HTTP 503/);
+    expect(await remoteMain(["dead-letters", "ls", "--limit", "1", "--json"], env)).toBe(0);
+    expect(JSON.parse(io.out.at(-1)!)).toHaveLength(1);
+    expect(await remoteMain(["dead-letters", "--limit", "0"], env).catch((e: Error) => e.message)).toMatch(/--limit is a whole number from 1 to 5000/);
+    // a viewer may not read them: the fleet says so in one sentence
+    expect(await remoteMain(["dead-letters"], { ...env, EDGE_FLEET_TOKEN: api.secrets.viewer })).toBe(1);
+    expect(io.err.join("")).toMatch(/technician/);
+  });
 });

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pino from "pino";
+import { TicketsConfig } from "../../broker/config/schema.ts";
+import { FleetEvents } from "../../broker/events.ts";
+import { IngestPipeline } from "../../broker/ingest/pipeline.ts";
+import { Refusals } from "../../broker/mqtt/refusals.ts";
 import { isStoreFailure } from "../../broker/store/failures.ts";
+import { ManualScheduler } from "../../broker/testing/harness.ts";
+import { TicketEngine } from "../../broker/tickets/engine.ts";
 import { PostgresStore } from "../../broker/store/postgres/store.ts";
 import type { TicketRecord } from "../../broker/store/types.ts";
 import { decodeMessage, newMessageId, topicFor } from "../../shared/index.ts";
@@ -161,6 +168,37 @@ describe.runIf(available)("PostgreSQL store", () => {
     } finally {
       await store.query("DROP TRIGGER refuse_poison ON telemetry_history");
       await store.query("DROP FUNCTION refuse_poison()");
+    }
+  });
+
+  it("dead-letters a report PostgreSQL always refuses at its third attempt, records its id with it, and takes a redelivery as a duplicate", async () => {
+    await store.query(`CREATE FUNCTION refuse_seq_13() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      IF (NEW.body->>'seq')::int = 13 THEN RAISE EXCEPTION 'seq 13 refused by the site constraint'; END IF; RETURN NEW; END $$`);
+    await store.query("CREATE TRIGGER refuse_seq_13 BEFORE INSERT ON telemetry_history FOR EACH ROW EXECUTE FUNCTION refuse_seq_13()");
+    try {
+      const log = pino({ level: "silent" });
+      const pipeline = () => {
+        const events = new FleetEvents();
+        const tickets = new TicketEngine({ store, events, log, config: TicketsConfig.parse({}), scheduler: new ManualScheduler() });
+        return new IngestPipeline({ store, tickets, events, refusals: new Refusals(log), log, maxPayloadBytes: 65_536, historyPerDevice: 100, maxProcessingAttempts: 3 });
+      };
+      let ingest = pipeline();
+      const at = Date.now();
+      const send = (seq: number, m = telemetryMessage(facts("dev-dl"), seq, at + seq, seededRandom(seq))) => ingest.handle(topicFor("telemetry", "dev-dl"), Buffer.from(JSON.stringify(m)), "dev-dl");
+      const poison = telemetryMessage(facts("dev-dl"), 13, at, seededRandom(13));
+      await expect(send(13, poison)).rejects.toThrow(/seq 13 refused/);
+      await expect(send(13, poison)).rejects.toThrow(/seq 13 refused/);
+      expect(await send(13, poison)).toBe("dead_lettered");
+      expect((await store.listDeadLetters()).find((l) => (l.body as { msg_id?: string }).msg_id === poison.msg_id)).toMatchObject({ target: "ingest:telemetry", attempts: 3, error: expect.stringMatching(/seq 13 refused/) });
+      // the device's next report is stored; a redelivery of the poison (its PUBACK lost) is a duplicate, after a restart too
+      expect(await send(14)).toBe("accepted");
+      expect(await send(13, poison)).toBe("duplicate");
+      ingest = pipeline();
+      expect(await send(13, poison)).toBe("duplicate");
+      expect((await store.history("dev-dl", 0, 10)).map((p) => p.telemetry.seq)).toEqual([14]);
+    } finally {
+      await store.query("DROP TRIGGER refuse_seq_13 ON telemetry_history");
+      await store.query("DROP FUNCTION refuse_seq_13()");
     }
   });
 

@@ -13,6 +13,7 @@ Usage:
   edge-fleet tickets show|ack|resolve ID [--note TEXT] | assign ID --assignee NAME | comment ID --text TEXT
   edge-fleet tickets export [--format csv|json] [--out FILE]
   edge-fleet silences [ls] | add --matcher key=value... --comment TEXT [--duration MINUTES] | rm ID
+  edge-fleet dead-letters [ls] [--limit N]   what the fleet gave up on: failed webhooks, reports that kept failing
   edge-fleet diagnose ID [--check text --check voice ...] [--timeout SECONDS]
   edge-fleet bundle ID [--out FILE] [--timeout SECONDS]
 
@@ -34,7 +35,7 @@ export function isRemoteCommand(argv: string[]): boolean {
     else if (!a.includes("=") && !BOOLEAN_FLAGS.has(a)) i++; // skip the option's value
   }
   const [cmd, sub] = pos;
-  if (cmd === "remote" || cmd === "tickets" || cmd === "silences" || cmd === "diagnose" || cmd === "bundle") return true;
+  if (cmd === "remote" || cmd === "tickets" || cmd === "silences" || cmd === "dead-letters" || cmd === "diagnose" || cmd === "bundle") return true;
   return cmd === "devices" && (sub === "ls" || sub === "show");
 }
 
@@ -72,7 +73,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       status: { type: "string" }, device: { type: "string" }, severity: { type: "string" }, format: { type: "string" }, out: { type: "string" },
       note: { type: "string" }, assignee: { type: "string" }, text: { type: "string" },
       matcher: { type: "string", multiple: true }, comment: { type: "string" }, duration: { type: "string" },
-      check: { type: "string", multiple: true }, timeout: { type: "string" },
+      check: { type: "string", multiple: true }, timeout: { type: "string" }, limit: { type: "string" },
     },
   });
   const args = positionals[0] === "remote" ? positionals.slice(1) : positionals;
@@ -89,6 +90,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       return tickets(client, out, sub ?? "ls", rest[0], values);
     case "silences":
       return silences(client, out, sub ?? "ls", rest[0], values);
+    case "dead-letters":
+      return deadLetters(client, out, sub ?? "ls", values);
     case "diagnose":
       return runCommand(client, out, "diagnose", sub, values);
     case "bundle":
@@ -185,6 +188,19 @@ async function silences(c: RemoteClient, out: Out, sub: string, id: string | und
       return 0;
   }
   usage(`unknown silences command '${sub}'; use ls, add or rm`);
+}
+
+interface Letter { id: number; at: number; target: string; attempts: number; error: string; body: { device_id?: unknown; msg_id?: unknown } | null }
+
+async function deadLetters(c: RemoteClient, out: Out, sub: string, f: Flags): Promise<number> {
+  if (sub !== "ls") usage(`unknown dead-letters command '${sub}'; use ls`);
+  const limit = f.limit === undefined ? 50 : Number(f.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 5000) usage("--limit is a whole number from 1 to 5000");
+  const { dead_letters: list } = await c.get<{ dead_letters: Letter[] }>(`/api/dead-letters?${qs({ limit: String(limit) })}`);
+  // a device report names its device and message; a webhook's body is the notification
+  const what = (l: Letter) => (l.target.startsWith("ingest:") && l.body ? `${String(l.body.device_id)} ${String(l.body.msg_id)}` : "-");
+  out.print(columns(["ID", "WHEN", "TARGET", "TRIES", "REPORT", "ERROR"], list.map((l) => [l.id, ago(l.at), l.target, l.attempts, what(l), l.error.slice(0, 120)])), list);
+  return 0;
 }
 
 interface Cmd { id: string; status: string; error?: { message: string } | null; bundle?: { bytes: number; sha256: string } | null; progress?: { step: string; done: number; total: number } | null }

@@ -194,6 +194,10 @@ export class PostgresStore implements FleetStore, SqlQuery {
     return this.#seen.add(msgId);
   }
 
+  async forgetSeen(msgId: string): Promise<void> {
+    await this.#db.query("DELETE FROM seen_messages WHERE msg_id = $1", [msgId]);
+  }
+
   async applyState(s: StateMessage, at: number): Promise<boolean> {
     const online = s.status === "online";
     const { will, current } = willIds(s);
@@ -434,8 +438,15 @@ export class PostgresStore implements FleetStore, SqlQuery {
     return rows.map((r) => ({ id: Number(r.id), at: Number(r.at), actor: r.actor as string, action: r.action as string, subject: r.subject as string, detail: (r.detail as Record<string, unknown>) ?? {} }));
   }
 
-  async addDeadLetter(d: DeadLetter): Promise<void> {
-    await this.#db.query("INSERT INTO dead_letters (at, target, attempts, error, body) VALUES ($1, $2, $3, $4, $5::jsonb)", [d.at, d.target, d.attempts, d.error, j(d.body ?? null)]);
+  async addDeadLetter(d: DeadLetter, seen?: { msgId: string; deviceId: string }): Promise<void> {
+    const args = [d.at, d.target, d.attempts, d.error, j(d.body ?? null)];
+    if (!seen) return void (await this.#db.query("INSERT INTO dead_letters (at, target, attempts, error, body) VALUES ($1, $2, $3, $4, $5::jsonb)", args));
+    // one statement, so the dead letter and its message id are recorded together or not at all
+    await this.#db.query(
+      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($6, $7, $1) ON CONFLICT DO NOTHING)
+       INSERT INTO dead_letters (at, target, attempts, error, body) VALUES ($1, $2, $3, $4, $5::jsonb)`,
+      [...args, seen.msgId, seen.deviceId],
+    );
   }
 
   async listDeadLetters(limit = 500): Promise<DeadLetter[]> {
@@ -443,12 +454,13 @@ export class PostgresStore implements FleetStore, SqlQuery {
     return rows.map((r) => ({ id: Number(r.id), at: Number(r.at), target: r.target as string, attempts: Number(r.attempts), error: r.error as string, body: r.body }));
   }
 
-  async purge(c: { closedBefore: number; historyBefore: number; seenBefore: number }): Promise<{ tickets: number; incidents: number; history: number; seen: number }> {
+  async purge(c: { closedBefore: number; historyBefore: number; seenBefore: number; deadLettersBefore: number }): Promise<{ tickets: number; incidents: number; history: number; seen: number; deadLetters: number }> {
     return {
       tickets: await this.#count("DELETE FROM tickets WHERE status = 'closed' AND coalesce(closed_at, updated_at) < $1", [c.closedBefore]),
       incidents: await this.#count("DELETE FROM incidents WHERE status = 'closed' AND coalesce(closed_at, updated_at) < $1", [c.closedBefore]),
       history: await this.#count("DELETE FROM telemetry_history WHERE ts < $1", [c.historyBefore]),
       seen: await this.#count("DELETE FROM seen_messages WHERE received_at < $1", [c.seenBefore]),
+      deadLetters: await this.#count("DELETE FROM dead_letters WHERE at < $1", [c.deadLettersBefore]),
     };
   }
 }

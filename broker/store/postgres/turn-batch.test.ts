@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BatchRolledBackError } from "../failures.ts";
 import { TurnBatch } from "./turn-batch.ts";
 
 const turn = () => new Promise((r) => setImmediate(r));
@@ -60,6 +61,28 @@ describe("one batch per event-loop turn", () => {
     const all = await Promise.allSettled(["e", "f", "g"].map((x) => b.add(x)));
     expect(all.every((g) => g.status === "rejected" && (g.reason as Error).message === "connection refused")).toBe(true);
     expect(runs).toEqual([["e", "f", "g"]]);
+  });
+
+  it("caps the statements a batch may take when its items keep failing by themselves: the unresolved ones fail unattributed", async () => {
+    let runs = 0;
+    const b = new TurnBatch<number, number>(
+      async () => {
+        runs++;
+        throw Object.assign(new Error("refused by a trigger that refuses everything"), { code: "P0001" });
+      },
+      500,
+      () => true,
+    );
+    const got = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => b.add(i)));
+    // 100 items: at most 4 × ceil(log2 100) + 1 = 29 statements, not 2 × 100 − 1 = 199
+    expect(runs).toBeLessThanOrEqual(29);
+    const reasons = got.map((g) => (g as PromiseRejectedResult).reason as Error);
+    expect(got.every((g) => g.status === "rejected")).toBe(true);
+    // the few isolated alone failed with their own error; the rest with one that blames none of them
+    const own = reasons.filter((r) => r.message.includes("trigger")).length;
+    expect(own).toBeGreaterThan(0);
+    expect(own).toBeLessThan(runs);
+    expect(reasons.filter((r) => r instanceof BatchRolledBackError)).toHaveLength(100 - own);
   });
 
   it("drains: what is pending runs and every batch in flight settles before drain() resolves", async () => {

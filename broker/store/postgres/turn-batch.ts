@@ -1,3 +1,5 @@
+import { BatchRolledBackError } from "../failures.ts";
+
 /**
  * Calls made during one event-loop turn, run together: `add(item)` resolves with that item's result once
  * `run` has answered for the whole batch, or rejects with the batch's error. PostgreSQL charges each
@@ -7,7 +9,10 @@
  *
  * With `split`, a batch that fails with an error `split` accepts (one of its items', not the database's) is
  * run again in halves, down to single items, so only the items that fail by themselves fail: one report
- * PostgreSQL refuses costs two statements per halving (at most ~18 for 500), not its 499 neighbours' PUBACKs.
+ * PostgreSQL refuses costs two statements per halving (19 for 500), not its 499 neighbours' PUBACKs. The
+ * statements a batch may take are capped at what isolating two such items needs; items still unresolved
+ * then fail with BatchRolledBackError, which counts against none of them (a trigger that refuses
+ * everything must not turn one turn into a thousand statements on a database in trouble).
  */
 export class TurnBatch<I, R> {
   #run: (items: I[]) => Promise<R[] | void>;
@@ -44,12 +49,15 @@ export class TurnBatch<I, R> {
   #write(): void {
     const { items, done } = this.#pending!;
     this.#pending = null;
-    const run = this.#attempt(items, done);
+    const run = this.#attempt(items, done, { left: 4 * Math.ceil(Math.log2(Math.max(2, items.length))) + 1 });
     this.#inFlight.add(run);
     void run.finally(() => this.#inFlight.delete(run));
   }
 
-  async #attempt(items: I[], done: ((err: Error | null, r?: R) => void)[]): Promise<void> {
+  async #attempt(items: I[], done: ((err: Error | null, r?: R) => void)[], budget: { left: number }): Promise<void> {
+    // the batch's statements are spent: what is left fails unattributed, without another statement
+    if (budget.left <= 0) return done.forEach((d) => d(new BatchRolledBackError()));
+    budget.left--;
     try {
       // a writer that throws at once or answers for the wrong number of calls fails its batch, nothing else
       const results = await Promise.resolve().then(() => this.#run(items));
@@ -59,8 +67,8 @@ export class TurnBatch<I, R> {
       if (items.length > 1 && this.#split?.(err as Error)) {
         // in order: the second half's reports are newer, and each device's row keeps the latest written
         const half = Math.ceil(items.length / 2);
-        await this.#attempt(items.slice(0, half), done.slice(0, half));
-        await this.#attempt(items.slice(half), done.slice(half));
+        await this.#attempt(items.slice(0, half), done.slice(0, half), budget);
+        await this.#attempt(items.slice(half), done.slice(half), budget);
         return;
       }
       done.forEach((d) => d(err as Error));

@@ -41,7 +41,7 @@ describe("SQLite store", () => {
     await store.close();
   });
 
-  it("purges closed tickets and incidents, old history and old message ids on the retention schedule", async () => {
+  it("purges closed tickets and incidents, old history, old message ids and old dead letters on the retention schedule", async () => {
     const store = new SqliteStore(":memory:");
     await store.open();
     const clock = new ManualScheduler();
@@ -56,6 +56,9 @@ describe("SQLite store", () => {
     await store.applyTelemetry(telemetryMsg("dev-a", now - DAY), now, 100);
     await store.markSeen("old-message-id", "dev-a", now - 8 * DAY);
     await store.markSeen("new-message-id", "dev-a", now);
+    // dead letters are kept 30 days (retention.dead_letter_days), for an operator to look at
+    await store.addDeadLetter({ at: now - 31 * DAY, target: "ingest:telemetry", attempts: 3, error: "old", body: null });
+    await store.addDeadLetter({ at: now - 29 * DAY, target: "pager", attempts: 6, error: "recent", body: null });
 
     const retention = new Retention({ store, config: fleetConfig({}), scheduler: clock, log: pino({ level: "silent" }) });
     retention.start();
@@ -65,6 +68,7 @@ describe("SQLite store", () => {
     expect(await store.history("dev-a", 0, 10)).toHaveLength(1);
     expect(await store.markSeen("old-message-id", "dev-a", now)).toBe(true);
     expect(await store.markSeen("new-message-id", "dev-a", now)).toBe(false);
+    expect((await store.listDeadLetters()).map((l) => l.error)).toEqual(["recent"]);
     await store.close();
   });
 
@@ -105,7 +109,7 @@ describe("SQLite store", () => {
     await store.open();
     await store.applyTelemetry(telemetryMsg("dev-a", t0 + 30, 30), t0 + 30, 10);
     expect((await store.history("dev-a", 0, 1000)).map((p) => p.telemetry.seq)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
-    expect(await store.purge({ closedBefore: 0, historyBefore: t0 + 28, seenBefore: 0 })).toMatchObject({ history: 7 });
+    expect(await store.purge({ closedBefore: 0, historyBefore: t0 + 28, seenBefore: 0, deadLettersBefore: 0 })).toMatchObject({ history: 7 });
     for (let i = 31; i < 40; i++) await store.applyTelemetry(telemetryMsg("dev-a", t0 + i, i), t0 + i, 10);
     expect((await store.history("dev-a", 0, 1000)).map((p) => p.telemetry.seq)).toEqual([30, 31, 32, 33, 34, 35, 36, 37, 38, 39]);
     await store.close();

@@ -97,6 +97,10 @@ export class SqliteStore implements FleetStore {
     return Number(this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(msgId, deviceId, receivedAt).changes) > 0;
   }
 
+  async forgetSeen(msgId: string): Promise<void> {
+    this.#q("DELETE FROM seen_messages WHERE msg_id = ?").run(msgId);
+  }
+
   #ensureDevice(id: string, at: number): void {
     this.#q("INSERT OR IGNORE INTO devices (id, created_at) VALUES (?, ?)").run(id, at);
   }
@@ -324,7 +328,9 @@ export class SqliteStore implements FleetStore {
     return rows.map((r) => ({ id: r.id as number, at: r.at as number, actor: r.actor as string, action: r.action as string, subject: r.subject as string, detail: json(r.detail, {}) }));
   }
 
-  async addDeadLetter(d: DeadLetter): Promise<void> {
+  async addDeadLetter(d: DeadLetter, seen?: { msgId: string; deviceId: string }): Promise<void> {
+    // the same transaction: the ingest calls it inside oneTransaction, and a lone call runs autocommit twice at worst
+    if (seen) this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(seen.msgId, seen.deviceId, d.at);
     this.#q("INSERT INTO dead_letters (at, target, attempts, error, body) VALUES (?, ?, ?, ?, ?)").run(d.at, d.target, d.attempts, d.error, JSON.stringify(d.body));
   }
 
@@ -343,13 +349,14 @@ export class SqliteStore implements FleetStore {
     return Number(r.n);
   }
 
-  async purge(c: { closedBefore: number; historyBefore: number; seenBefore: number }): Promise<{ tickets: number; incidents: number; history: number; seen: number }> {
+  async purge(c: { closedBefore: number; historyBefore: number; seenBefore: number; deadLettersBefore: number }): Promise<{ tickets: number; incidents: number; history: number; seen: number; deadLetters: number }> {
     const n = (x: { changes: number | bigint }) => Number(x.changes);
     return {
       tickets: n(this.#q("DELETE FROM tickets WHERE status = 'closed' AND coalesce(closed_at, updated_at) < ?").run(c.closedBefore)),
       incidents: n(this.#q("DELETE FROM incidents WHERE status = 'closed' AND coalesce(closed_at, updated_at) < ?").run(c.closedBefore)),
       history: this.#purgeHistory(c.historyBefore),
       seen: n(this.#q("DELETE FROM seen_messages WHERE received_at < ?").run(c.seenBefore)),
+      deadLetters: n(this.#q("DELETE FROM dead_letters WHERE at < ?").run(c.deadLettersBefore)),
     };
   }
 
