@@ -41,6 +41,11 @@ export async function oneTransaction<T>(fn: () => Promise<T>): Promise<T> {
   }
   // Every batch it wrote in must commit, not only the last: a message whose ticket work waited for the
   // engine spans turns, and an earlier batch rolled back (another message failed in it) refuses it too.
+  if (s.batches.size === 1) {
+    // the usual case, on the ingest's hot path: one batch, awaited as it is
+    for (const b of s.batches) await b.promise;
+    return result;
+  }
   const failed = (await Promise.allSettled([...s.batches].map((b) => b.promise))).find((r) => r.status === "rejected");
   if (failed) throw failed.reason;
   return result;
