@@ -34,6 +34,8 @@ export class IngestPipeline {
   #now: () => number;
   readonly stats = { accepted: 0, duplicates: 0, refused: 0, deadLettered: 0 };
   readonly attempts: ProcessingAttempts;
+  /** Message ids whose forgetting failed (the store was down): forgotten before their redelivery is processed. */
+  #unforgotten = new Set<string>();
 
   constructor(opts: IngestOptions) {
     this.#o = opts;
@@ -57,6 +59,11 @@ export class IngestPipeline {
       this.stats.duplicates++;
       return "duplicate";
     }
+    if (this.#unforgotten.size > 0 && this.#unforgotten.has(msgId)) {
+      // the store is back (or this throws, and the device sends it again later)
+      await this.#o.store.forgetSeen(msgId);
+      this.#unforgotten.delete(msgId);
+    }
     const later: (() => void)[] = [];
     const mark = { recorded: false };
     let outcome: IngestOutcome;
@@ -66,7 +73,7 @@ export class IngestPipeline {
       // Its dedup mark may have committed without all its effects (a later SQLite batch rolled back; on
       // PostgreSQL every statement commits): forgotten, so that the redelivery is processed, not dropped
       // as a duplicate. Only a mark this delivery made: a duplicate's belongs to the stored report.
-      if (mark.recorded) await this.#o.store.forgetSeen(msgId).catch((e: Error) => this.#o.log.warn({ err: e.message, msg_id: msgId }, "could not forget the message id of a failed report"));
+      if (mark.recorded) await this.#forget(msgId);
       // the store failing is nobody's report: refused as it is, sent again, however often (nothing is lost)
       if (isStoreFailure(err)) throw err;
       const failures = this.attempts.failed(msgId);
@@ -77,6 +84,21 @@ export class IngestPipeline {
     this.attempts.settled(msgId);
     for (const fn of later) fn();
     return outcome;
+  }
+
+  /**
+   * The store down as well: remembered (bounded), and forgotten before the redelivery is processed. A PostgreSQL
+   * diagnosis records its id with its row, before the ticket engine's statements; were the database lost
+   * between the two, the redelivery would otherwise pass for a duplicate and its ticket never open.
+   */
+  async #forget(msgId: string): Promise<void> {
+    try {
+      await this.#o.store.forgetSeen(msgId);
+    } catch (err) {
+      if (this.#unforgotten.size >= 10_000) this.#unforgotten.delete(this.#unforgotten.values().next().value!);
+      this.#unforgotten.add(msgId);
+      this.#o.log.warn({ err: maskString((err as Error).message), msg_id: msgId }, "could not forget the message id of a failed report; it will be at its redelivery");
+    }
   }
 
   /**

@@ -9,6 +9,13 @@ import { fleetConfig } from "../../broker/config/load.ts";
 import { FleetServer } from "../../broker/fleet.ts";
 import { tokenStoreFor } from "../../broker/http/auth/tokens.ts";
 import { PostgresStore, StoreUnavailableError } from "../../broker/store/postgres/store.ts";
+import { TicketsConfig } from "../../broker/config/schema.ts";
+import { FleetEvents } from "../../broker/events.ts";
+import { IngestPipeline } from "../../broker/ingest/pipeline.ts";
+import { Refusals } from "../../broker/mqtt/refusals.ts";
+import { ManualScheduler } from "../../broker/testing/harness.ts";
+import { TicketEngine } from "../../broker/tickets/engine.ts";
+import { topicFor } from "../../shared/index.ts";
 import { waitFor } from "../helpers/fleet.ts";
 import { requireService, runToken } from "../scale/services.ts";
 import { figure } from "../summary/figure.ts";
@@ -164,6 +171,31 @@ describe.runIf(available)("PostgreSQL store: retries within a bound", () => {
     link!.set("pass");
     await Promise.all(waiting);
     expect(settled.sort()).toEqual(["a:ok", "b:ok"]);
+  }, 30_000);
+
+  it("a diagnosis whose row was stored when the database went away before its ticket: the redelivery is processed, not taken for a duplicate", async () => {
+    const s = await open({ retryMs: 300, maxWaiting: 10 });
+    const log = pino({ level: "silent" });
+    const events = new FleetEvents();
+    const tickets = new TicketEngine({ store: s, events, log, config: TicketsConfig.parse({ group_wait_ms: 0 }), scheduler: new ManualScheduler() });
+    const ingest = new IngestPipeline({ store: s, tickets, events, refusals: new Refusals(log), log, maxPayloadBytes: 65_536, historyPerDevice: 100 });
+    const d = diagnosisMsg("pg-mid", "cloud_outage");
+    const payload = Buffer.from(JSON.stringify(d));
+    // the engine is busy (its periodic pass, say): the diagnosis's row and id are written, its ticket waits
+    let release!: () => void;
+    void tickets.serial(() => new Promise<void>((r) => (release = r)));
+    const first = ingest.handle(topicFor("diagnosis", "pg-mid"), payload, "pg-mid");
+    first.catch(() => undefined); // awaited below
+    await waitFor(async () => (await s.diagnoses("pg-mid", 10)).length === 1, 5000, "the diagnosis row stored");
+    // the database goes away before the ticket's statements: refused, and forgetting its id fails too
+    link!.set("cut");
+    release();
+    await expect(first).rejects.toThrow(/unreachable/);
+    link!.set("pass");
+    // the device sends it again once the fleet is back: its id is forgotten first, then it is processed
+    expect(await ingest.handle(topicFor("diagnosis", "pg-mid"), payload, "pg-mid")).toBe("accepted");
+    expect((await s.listTickets({ deviceId: "pg-mid" })).map((t) => t.fault)).toEqual(["cloud_outage"]);
+    expect(await s.diagnoses("pg-mid", 10)).toHaveLength(1);
   }, 30_000);
 
   it("an operation waits at most retry_ms, then fails so the device keeps its report", async () => {
