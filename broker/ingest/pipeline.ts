@@ -2,7 +2,7 @@ import { decodeMessage, maskString, redact, TOPICS, type Decoded } from "../../s
 import type { FleetEvents } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { Refusals } from "../mqtt/refusals.ts";
-import { isStoreFailure } from "../store/failures.ts";
+import { BatchRolledBackError, isStoreFailure } from "../store/failures.ts";
 import { oneTransaction } from "../store/tick-batch.ts";
 import type { FleetStore } from "../store/types.ts";
 import type { TicketEngine } from "../tickets/engine.ts";
@@ -34,8 +34,11 @@ export class IngestPipeline {
   #now: () => number;
   readonly stats = { accepted: 0, duplicates: 0, refused: 0, deadLettered: 0 };
   readonly attempts: ProcessingAttempts;
-  /** Message ids whose forgetting failed (the store was down): forgotten before their redelivery is processed. */
-  #unforgotten = new Set<string>();
+  /**
+   * Dedup marks of failed deliveries that could not be forgotten at once (the store was down), by message id:
+   * the receive time that mark carries. Forgotten before the redelivery is processed.
+   */
+  #unforgotten = new Map<string, number>();
 
   constructor(opts: IngestOptions) {
     this.#o = opts;
@@ -59,21 +62,23 @@ export class IngestPipeline {
       this.stats.duplicates++;
       return "duplicate";
     }
-    if (this.#unforgotten.size > 0 && this.#unforgotten.has(msgId)) {
+    const pending = this.#unforgotten.size > 0 ? this.#unforgotten.get(msgId) : undefined;
+    if (pending !== undefined) {
       // the store is back (or this throws, and the device sends it again later)
-      await this.#o.store.forgetSeen(msgId);
+      await this.#o.store.forgetSeen(msgId, pending);
       this.#unforgotten.delete(msgId);
     }
     const later: (() => void)[] = [];
-    const mark = { recorded: false };
+    const mark: { storedAt: number | null } = { storedAt: null };
     let outcome: IngestOutcome;
     try {
       outcome = await oneTransaction(() => this.#accept(decoded, later, mark));
     } catch (err) {
-      // Its dedup mark may have committed without all its effects (a later SQLite batch rolled back; on
-      // PostgreSQL every statement commits): forgotten, so that the redelivery is processed, not dropped
-      // as a duplicate. Only a mark this delivery made: a duplicate's belongs to the stored report.
-      if (mark.recorded) await this.#forget(msgId);
+      // The report's own write succeeded and a later step failed: its dedup mark may have committed without
+      // all its effects (a later SQLite batch rolled back; on PostgreSQL every statement commits alone). It is
+      // forgotten, so that the redelivery is processed rather than dropped as a duplicate; only this
+      // delivery's mark (by its receive time), never one another delivery or replica stored.
+      if (mark.storedAt !== null) await this.#forget(msgId, mark.storedAt, isStoreFailure(err) && !(err instanceof BatchRolledBackError));
       // the store failing is nobody's report: refused as it is, sent again, however often (nothing is lost)
       if (isStoreFailure(err)) throw err;
       const failures = this.attempts.failed(msgId);
@@ -87,16 +92,20 @@ export class IngestPipeline {
   }
 
   /**
-   * The store down as well: remembered (bounded), and forgotten before the redelivery is processed. A PostgreSQL
-   * diagnosis records its id with its row, before the ticket engine's statements; were the database lost
-   * between the two, the redelivery would otherwise pass for a duplicate and its ticket never open.
+   * With the store down (`storeDown`, or the attempt fails) the mark is remembered (bounded) and forgotten
+   * before the redelivery is processed, rather than holding the refusal for another retry budget. A
+   * PostgreSQL diagnosis records its id with its row, before the ticket engine's statements; were the
+   * database lost between the two, the redelivery would otherwise pass for a duplicate and its ticket never
+   * open. The reminder lives in this process: a redelivery that reaches another replica, or this one after
+   * a restart, is still taken for a duplicate (docs/reliability.md).
    */
-  async #forget(msgId: string): Promise<void> {
+  async #forget(msgId: string, storedAt: number, storeDown: boolean): Promise<void> {
     try {
-      await this.#o.store.forgetSeen(msgId);
+      if (storeDown) throw new Error("the store is unavailable");
+      await this.#o.store.forgetSeen(msgId, storedAt);
     } catch (err) {
-      if (this.#unforgotten.size >= 10_000) this.#unforgotten.delete(this.#unforgotten.values().next().value!);
-      this.#unforgotten.add(msgId);
+      if (this.#unforgotten.size >= 10_000) this.#unforgotten.delete(this.#unforgotten.keys().next().value!);
+      this.#unforgotten.set(msgId, storedAt);
       this.#o.log.warn({ err: maskString((err as Error).message), msg_id: msgId }, "could not forget the message id of a failed report; it will be at its redelivery");
     }
   }
@@ -112,24 +121,22 @@ export class IngestPipeline {
     const error = maskString(err.message);
     await oneTransaction(() => this.#o.store.addDeadLetter({ at: this.#now(), target: `ingest:${d.kind}`, attempts, error, body: redact(d.message) }, { msgId, deviceId: d.deviceId }));
     this.attempts.deadLettered(msgId);
+    this.#unforgotten.delete(msgId);
     this.stats.deadLettered++;
     this.#o.refusals.record("dead_lettered", d.deviceId, `${d.kind} ${msgId} failed ${attempts} times: ${error}`);
     this.#o.log.error({ device: d.deviceId, kind: d.kind, msg_id: msgId, attempts, err: error }, "report stored as a dead letter after repeated processing failures; it was acknowledged");
     return "dead_lettered";
   }
 
-  async #accept(d: Exclude<Decoded, { ok: false }>, later: (() => void)[], mark: { recorded: boolean }): Promise<IngestOutcome> {
+  async #accept(d: Exclude<Decoded, { ok: false }>, later: (() => void)[], mark: { storedAt: number | null }): Promise<IngestOutcome> {
     const at = this.#now();
     const { store } = this.#o;
     const emit: FleetEvents["emit"] = (...args) => (later.push(() => this.#o.events.emit(...args)), true);
     // State is last-writer-wins and a Last Will reuses the msg_id fixed at connect time, so it is
     // applied every time; everything else is idempotent by msg_id (QoS 1 redelivery is normal).
-    if (d.kind !== "state") {
-      if (!(await store.markSeen(d.message.msg_id, d.deviceId, at))) {
-        this.stats.duplicates++;
-        return "duplicate";
-      }
-      mark.recorded = true;
+    if (d.kind !== "state" && !(await store.markSeen(d.message.msg_id, d.deviceId, at))) {
+      this.stats.duplicates++;
+      return "duplicate";
     }
     switch (d.kind) {
       case "state":
@@ -141,6 +148,7 @@ export class IngestPipeline {
         break;
       case "telemetry":
         await store.applyTelemetry(d.message, at, this.#o.historyPerDevice);
+        mark.storedAt = at;
         emit("telemetry", d.message);
         break;
       case "diagnosis": {
@@ -148,6 +156,8 @@ export class IngestPipeline {
         // older or careless SDK left in: masked once here, before the store, the API and the live events
         const m = redact(d.message);
         await store.applyDiagnosis(m, at);
+        // the mark (with the report on PostgreSQL) is written; the ticket work that follows may still fail
+        mark.storedAt = at;
         emit("diagnosis", m);
         await this.#o.tickets.onDiagnosis(m, at);
         break;

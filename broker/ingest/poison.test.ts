@@ -103,13 +103,36 @@ describe("a report whose processing keeps failing (poison message)", () => {
     // the poison fails in the same turn as the diagnosis's dedup mark and row
     await expect(send("dev-a", report("dev-a", 13))).rejects.toThrow(/seq 13 refused/);
     release();
-    // its ticket committed in a later turn, its mark and row did not: refused, never acknowledged half-stored
+    // its mark and row were rolled back, so its ticket is not written either: refused, nothing of it stored
     await expect(d).rejects.toBeInstanceOf(BatchRolledBackError);
     expect(await raw.diagnoses("dev-b", 10)).toEqual([]);
-    // the device sends it again: processed (not a duplicate), and still one ticket for the device
+    expect(await raw.listTickets({ deviceId: "dev-b" })).toEqual([]);
+    // the device sends it again: processed (not a duplicate), one ticket seen once
     expect(await ingest.handle(topicFor("diagnosis", "dev-b"), diagnosis, "dev-b")).toBe("accepted");
     expect(await raw.diagnoses("dev-b", 10)).toHaveLength(1);
-    expect(await raw.listTickets({ deviceId: "dev-b" })).toHaveLength(1);
+    expect((await raw.listTickets({ deviceId: "dev-b" })).map((t) => t.occurrences)).toEqual([1]);
+  });
+
+  it("forgets the dedup mark of a diagnosis whose first turn committed and whose ticket's turn was rolled back, so its redelivery is processed", async () => {
+    const { diagnosisMsg } = await import("../testing/messages.ts");
+    let release!: () => void;
+    void tickets.serial(() => new Promise<void>((r) => (release = r)));
+    const diagnosis = encode.diagnosis(diagnosisMsg("dev-c", clock.now(), { fault: "cloud_outage" }));
+    const d = ingest.handle(topicFor("diagnosis", "dev-c"), diagnosis, "dev-c");
+    d.catch(() => undefined); // awaited below
+    // its dedup mark and row commit on their own
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(await raw.diagnoses("dev-c", 10)).toHaveLength(1);
+    // then its ticket work shares a turn with a poison, which rolls that turn back
+    release();
+    await expect(send("dev-a", report("dev-a", 13))).rejects.toThrow(/seq 13 refused/);
+    await expect(d).rejects.toBeInstanceOf(BatchRolledBackError);
+    expect(await raw.listTickets({ deviceId: "dev-c" })).toEqual([]);
+    // its mark was forgotten: the redelivery opens the ticket instead of passing for a duplicate
+    expect(await ingest.handle(topicFor("diagnosis", "dev-c"), diagnosis, "dev-c")).toBe("accepted");
+    expect((await raw.listTickets({ deviceId: "dev-c" })).map((t) => t.occurrences)).toEqual([1]);
+    expect(await raw.diagnoses("dev-c", 10)).toHaveLength(1);
   });
 
   it("never dead-letters a report because the store failed: it is refused as often as the store is down, then stored", async () => {
@@ -141,12 +164,12 @@ describe("isStoreFailure", () => {
     // the store: SQLite busy, read-only, I/O, full, a missing table; PostgreSQL deadlock, out of connections,
     // shutdown, timeout, read-only (a standby after failover), authentication, no such database, permission,
     // missing table, lock timeout; a lost connection; the store closed; a neighbour's rolled-back batch
-    for (const e of [sqlite(5), sqlite(8), sqlite(10 | (12 << 8)), sqlite(13), sqlite(1), pg("40P01"), pg("53300"), pg("57P01"), pg("57014"), pg("25006"), pg("28P01"), pg("3D000"), pg("42501"), pg("42P01"), pg("55P03"), pg("08006"), pg("ECONNREFUSED"), pg("ERR_INVALID_STATE"), new Error("store is not open"), new BatchRolledBackError()]) {
+    for (const e of [sqlite(5), sqlite(8), sqlite(10 | (12 << 8)), sqlite(13), sqlite(1), pg("40P01"), pg("53300"), pg("57P01"), pg("57014"), pg("25006"), pg("28P01"), pg("3D000"), pg("42501"), pg("42P01"), pg("55P03"), pg("08006"), pg("ECONNREFUSED"), pg("ENOSPC"), pg("EACCES"), pg("ABORT_ERR"), pg("ERR_INVALID_STATE"), new Error("store is not open"), new BatchRolledBackError()]) {
       expect(isStoreFailure(e), String((e as { code?: unknown }).code ?? e.message)).toBe(true);
     }
     // the report: a constraint (SQLite extended 1811 = trigger RAISE, 1299 NOT NULL), a value too big or of the wrong
     // type, a PostgreSQL raise, check, unique or bad value (its message may quote anything), a bug its content reaches
-    for (const e of [sqlite(1811), sqlite(1299), sqlite(18), sqlite(20), pg("P0001"), pg("23514"), pg("23505"), Object.assign(new Error('invalid input syntax for type bigint: "store is not open"'), { code: "22P02" }), new TypeError("cannot read properties of undefined")]) {
+    for (const e of [sqlite(1811), sqlite(1299), sqlite(18), sqlite(20), pg("P0001"), pg("23514"), pg("23505"), Object.assign(new Error('invalid input syntax for type bigint: "store is not open"'), { code: "22P02" }), new TypeError("cannot read properties of undefined"), pg("ERR_INVALID_ARG_TYPE")]) {
       expect(isStoreFailure(e), String((e as { code?: unknown }).code ?? e.message)).toBe(false);
     }
   });

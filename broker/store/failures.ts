@@ -23,10 +23,14 @@ const PG_REPORT_CLASSES = new Set(["22", "23", "P0"]);
 
 /**
  * False only when the error is the report's own: a value the database refuses (a constraint, a trigger,
- * a bad value), or an error without a code, i.e. a bug its content reaches. The ingest counts those, and a
- * report that keeps failing becomes a dead letter (broker/ingest/pipeline.ts). True for everything the
- * database or the store does (unreachable, busy, full, read-only, not open, a neighbour's rolled-back
+ * a bad value), or a bug its content reaches (an error without a code, or one of Node's ERR_* argument
+ * errors). The ingest counts those, and a report that keeps failing becomes a dead letter
+ * (broker/ingest/pipeline.ts). True for everything the database, the system or the store does
+ * (unreachable, busy, full, read-only, a system call's errno, an abort, not open, a neighbour's rolled-back
  * batch): the report is refused as it is and sent again, however often, and never counted.
+ *
+ * A constraint or trigger that refuses every report therefore dead-letters every report: they are kept, and
+ * the `dead_lettered` refusals counter (edge_fleet_refusals_total) says so at once.
  */
 export function isStoreFailure(err: unknown): boolean {
   if (err instanceof StoreUnavailableError || err instanceof BatchRolledBackError || isConnectionError(err)) return true;
@@ -34,6 +38,8 @@ export function isStoreFailure(err: unknown): boolean {
   if (e?.code === "ERR_SQLITE_ERROR") return !(typeof e.errcode === "number" && SQLITE_REPORT_CODES.has(e.errcode & 0xff));
   const code = typeof e?.code === "string" ? e.code : "";
   if (/^[0-9A-Z]{5}$/.test(code)) return !PG_REPORT_CLASSES.has(code.slice(0, 2));
-  // node:sqlite's "database is not open" after close, and ours ("store is not open"): the process is stopping
-  return code === "ERR_INVALID_STATE" || (!code && /\bstore is not open\b/.test(String(e?.message ?? "")));
+  // a system call's errno (ENOSPC, EACCES...), an abort (shutdown), node:sqlite's "database is not open" after close
+  if (/^E[A-Z0-9]+$/.test(code) || code === "ABORT_ERR" || code === "ERR_INVALID_STATE") return true;
+  // ours ("store is not open"): the process is stopping
+  return !code && /\bstore is not open\b/.test(String(e?.message ?? ""));
 }

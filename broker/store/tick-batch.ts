@@ -18,6 +18,8 @@ interface Batch {
   promise: Promise<void>;
   /** A message in this batch failed halfway: the whole batch rolls back rather than commit half a message. */
   poisoned: boolean;
+  /** Rolled back (poisoned, or its COMMIT failed): a message that wrote in it writes nothing more. */
+  rolledBack: boolean;
 }
 const scope = new AsyncLocalStorage<{ batches: Set<Batch> }>();
 
@@ -71,18 +73,20 @@ export function batchPerTick(store: SqliteStore): FleetStore {
     if (db.isTransaction) return null;
     db.exec("BEGIN");
     stats.commits++;
-    const batch: Batch = { promise: Promise.resolve(), poisoned: false };
+    const batch: Batch = { promise: Promise.resolve(), poisoned: false, rolledBack: false };
     batch.promise = new Promise<void>((resolve, reject) =>
       setImmediate(() => {
         current = null;
         try {
           if (batch.poisoned) {
+            batch.rolledBack = true;
             db.exec("ROLLBACK");
             return reject(new BatchRolledBackError());
           }
           db.exec("COMMIT");
           resolve();
         } catch (err) {
+          batch.rolledBack = true;
           try {
             db.exec("ROLLBACK");
           } catch {
@@ -105,8 +109,11 @@ export function batchPerTick(store: SqliteStore): FleetStore {
     const fn = value as (...a: unknown[]) => Promise<unknown>;
     if (PASS_THROUGH.has(prop) || READ_ONLY.test(prop)) return fn.bind(target);
     return async (...args: unknown[]) => {
-      const batch = begin();
       const inScope = scope.getStore();
+      // a message whose earlier turn was rolled back (another message failed in it) is refused whole:
+      // writing its later steps would commit them without the first (a ticket without its diagnosis)
+      if (inScope) for (const b of inScope.batches) if (b.rolledBack) throw new BatchRolledBackError();
+      const batch = begin();
       if (inScope && batch) inScope.batches.add(batch);
       const result = await fn.apply(target, args);
       // inside oneTransaction, it waits for the commit of every batch the message wrote in

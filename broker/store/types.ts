@@ -266,11 +266,12 @@ export interface FleetStore {
   /** Records a message id; false when it was seen before (a QoS 1 redelivery). */
   markSeen(msgId: string, deviceId: string, receivedAt: number): Promise<boolean>;
   /**
-   * Forgets a message id this delivery recorded: its report failed after the mark may have committed
+   * Forgets the mark one delivery recorded (`receivedAt`, as it passed to markSeen or the report's write, tells
+   * it from a mark another delivery or replica stored): its report failed after the mark may have committed
    * without all its effects (a later SQLite batch rolled back, a PostgreSQL statement after the report's
    * own), so its redelivery must be processed, not dropped as a duplicate.
    */
-  forgetSeen(msgId: string): Promise<void>;
+  forgetSeen(msgId: string, receivedAt: number): Promise<void>;
 
   /**
    * Applies a state message; false when it was a Last Will of an earlier connection than the device's

@@ -78,6 +78,11 @@ describe.runIf(available)("PostgreSQL store", () => {
     expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(false);
     expect(await store.diagnoses("dev-r", 10)).toHaveLength(1);
     expect((await store.getDevice("dev-r"))?.lastSeen).toBe(now);
+    // forgetting takes the delivery's receive time: another delivery's (another replica's) mark stays
+    await store.forgetSeen(d.msg_id, now + 1);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(false);
+    await store.forgetSeen(d.msg_id, now);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(true);
   });
 
   it("registers state, telemetry with bounded history, and diagnoses", async () => {

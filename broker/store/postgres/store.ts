@@ -194,8 +194,8 @@ export class PostgresStore implements FleetStore, SqlQuery {
     return this.#seen.add(msgId);
   }
 
-  async forgetSeen(msgId: string): Promise<void> {
-    await this.#db.query("DELETE FROM seen_messages WHERE msg_id = $1", [msgId]);
+  async forgetSeen(msgId: string, receivedAt: number): Promise<void> {
+    await this.#db.query("DELETE FROM seen_messages WHERE msg_id = $1 AND received_at = $2", [msgId, receivedAt]);
   }
 
   async applyState(s: StateMessage, at: number): Promise<boolean> {

@@ -97,8 +97,8 @@ export class SqliteStore implements FleetStore {
     return Number(this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(msgId, deviceId, receivedAt).changes) > 0;
   }
 
-  async forgetSeen(msgId: string): Promise<void> {
-    this.#q("DELETE FROM seen_messages WHERE msg_id = ?").run(msgId);
+  async forgetSeen(msgId: string, receivedAt: number): Promise<void> {
+    this.#q("DELETE FROM seen_messages WHERE msg_id = ? AND received_at = ?").run(msgId, receivedAt);
   }
 
   #ensureDevice(id: string, at: number): void {
