@@ -5,6 +5,7 @@ import { FleetEvents } from "./events.ts";
 import { buildApp } from "./http/app.ts";
 import { httpUnits } from "./http/units.ts";
 import { IngestPipeline } from "./ingest/pipeline.ts";
+import { DeadLetterReplay } from "./ingest/replay.ts";
 import type { Logger } from "./log.ts";
 import { EmbeddedBroker } from "./mqtt/embedded.ts";
 import { ExternalBroker } from "./mqtt/external.ts";
@@ -59,6 +60,8 @@ export class FleetServer {
   readonly retention: Retention;
   /** Remote commands: send, track, results and bundles (broker/commands). */
   readonly commands: CommandService;
+  /** Replays a dead-lettered device report once its cause is fixed (broker/ingest/replay.ts). */
+  readonly deadLetters: DeadLetterReplay;
   #log: Logger;
   #app: FastifyInstance | null = null;
   #ready = false;
@@ -97,6 +100,7 @@ export class FleetServer {
       maxProcessingAttempts: o.config.registry.max_processing_attempts,
       ...(o.now ? { now: o.now } : {}),
     });
+    this.deadLetters = new DeadLetterReplay({ store: this.store, ingest: this.ingest, now: this.scheduler.now, log: o.log.child({ unit: "ingest" }) });
     const m = o.config.mqtt;
     this.#backends = o.mqttBackends ?? null;
     this.#brokerBackends = o.mqttBackends ? { mq: o.mqttBackends.mq, persistence: o.mqttBackends.persistence } : {};

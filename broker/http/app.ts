@@ -7,7 +7,7 @@ import type { FleetStore } from "../store/types.ts";
 import { registerRoutes, type Handlers } from "./api/register.ts";
 import { tokenStoreFor, type TokenStore } from "./auth/tokens.ts";
 import { dashboardRoutes } from "./dashboard.ts";
-import type { CommandActions, IncidentActions, SilenceActions, TicketActions } from "./ports.ts";
+import type { CommandActions, DeadLetterActions, IncidentActions, SilenceActions, TicketActions } from "./ports.ts";
 import { adminHandlers } from "./routes/admin.ts";
 import { commandHandlers } from "./routes/commands.ts";
 import type { RouteDeps } from "./routes/deps.ts";
@@ -33,6 +33,8 @@ export interface AppOptions {
   silences?: SilenceActions | null;
   /** The command service (issue #5); without it remote commands answer 503. */
   commands?: CommandActions | null;
+  /** Dead-letter replay (broker/ingest/replay.ts); without it replay answers 503. */
+  deadLetters?: DeadLetterActions | null;
   revokeDevice?: ((id: string) => Promise<boolean>) | null;
   /** Refusal counts for /metrics. */
   refusals?: { snapshot(): Record<string, number> };
@@ -89,6 +91,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     incidents: o.incidents ?? null,
     silences: o.silences ?? null,
     commands: o.commands ?? null,
+    deadLetters: o.deadLetters ?? null,
     revokeDevice: o.revokeDevice ?? null,
     sla: { ...DEFAULT_COMMITMENTS, ...o.sla },
     metricsText: () => metrics.text(),

@@ -56,6 +56,16 @@ export interface ApiCommand {
   bundle?: { sha256: string; bytes: number; content?: unknown } | null;
 }
 
+/** What a replay did: processed (or already stored), or why not; the dead letter as it was. */
+export type ReplayResult =
+  | { ok: true; outcome: string; deadLetter: { id?: number; at: number; target: string; attempts: number; error: string; body: unknown } }
+  | { ok: false; reason: "not_a_report" | "failed"; message: string };
+
+/** Dead letters (broker/ingest/replay.ts): a device report that kept failing, processed again once its cause is fixed. */
+export interface DeadLetterActions {
+  replay(id: number, actor: string): Promise<ReplayResult | null>;
+}
+
 export interface CommandActions {
   send(o: { deviceId: string; name: string; args: Record<string, unknown>; issuer: string; ttlS: number }): Promise<ApiCommand> | ApiCommand;
   get(id: string): Promise<ApiCommand | null> | ApiCommand | null;

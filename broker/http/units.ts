@@ -2,7 +2,7 @@ import type { FleetServer } from "../fleet.ts";
 import type { AppOptions } from "./app.ts";
 
 /** The parts of FleetServer the HTTP layer exposes. */
-type FleetUnits = Pick<FleetServer, "ticketActions" | "tickets" | "commands" | "refusals" | "revokeDevice">;
+type FleetUnits = Pick<FleetServer, "ticketActions" | "tickets" | "commands" | "deadLetters" | "refusals" | "revokeDevice">;
 
 /**
  * The app options for a fleet's units: the ticket engine's people-facing actions (tickets,
@@ -16,6 +16,7 @@ export function httpUnits(f: FleetUnits): Partial<AppOptions> {
     incidents: f.ticketActions,
     silences: f.tickets.silences,
     commands: f.commands,
+    deadLetters: f.deadLetters,
     refusals: f.refusals,
     revokeDevice: (id) => f.revokeDevice(id),
   };

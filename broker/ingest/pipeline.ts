@@ -92,6 +92,19 @@ export class IngestPipeline {
   }
 
   /**
+   * A dead-lettered report once more (replay.ts; its recorded id already forgotten): as a delivery, except that
+   * a failure is the caller's to report rather than counted toward another dead letter.
+   */
+  async replay(topic: string, payload: Uint8Array, msgId: string): Promise<IngestOutcome> {
+    this.attempts.settled(msgId);
+    try {
+      return await this.handle(topic, payload, null);
+    } finally {
+      this.attempts.settled(msgId);
+    }
+  }
+
+  /**
    * With the store down (`storeDown`, or the attempt fails) the mark is remembered (bounded) and forgotten
    * before the redelivery is processed, rather than holding the refusal for another retry budget. A
    * PostgreSQL diagnosis records its id with its row, before the ticket engine's statements; were the

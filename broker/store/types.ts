@@ -269,9 +269,10 @@ export interface FleetStore {
    * Forgets the mark one delivery recorded (`receivedAt`, as it passed to markSeen or the report's write, tells
    * it from a mark another delivery or replica stored): its report failed after the mark may have committed
    * without all its effects (a later SQLite batch rolled back, a PostgreSQL statement after the report's
-   * own), so its redelivery must be processed, not dropped as a duplicate.
+   * own), so its redelivery must be processed, not dropped as a duplicate. Without `receivedAt`, any mark of
+   * that id (a dead letter's replay: the report is known not to be stored).
    */
-  forgetSeen(msgId: string, receivedAt: number): Promise<void>;
+  forgetSeen(msgId: string, receivedAt?: number): Promise<void>;
 
   /**
    * Applies a state message; false when it was a Last Will of an earlier connection than the device's
@@ -321,6 +322,9 @@ export interface FleetStore {
   /** Keeps a dead letter; with `seen`, also records that message id (one transaction), so a redelivery is a duplicate. */
   addDeadLetter(d: DeadLetter, seen?: { msgId: string; deviceId: string }): Promise<void>;
   listDeadLetters(limit?: number): Promise<DeadLetter[]>;
+  getDeadLetter(id: number): Promise<DeadLetter | null>;
+  /** False when there was no such dead letter (another replay took it first). */
+  deleteDeadLetter(id: number): Promise<boolean>;
 
   /** `{ online: true }` reads a counter the store keeps as devices change state (the blast radius asks on every diagnosis). */
   countDevices(filter?: { online?: boolean }): Promise<number>;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { isRemoteCommand, remoteMain } from "../../broker/cli/remote/commands.ts";
-import { diagnosisMsg, stateMsg } from "../../broker/testing/messages.ts";
+import { diagnosisMsg, stateMsg, telemetryMsg } from "../../broker/testing/messages.ts";
 import { newMessageId, SCHEMA_VERSION } from "../../shared/index.ts";
 import { startApi, type Api } from "./harness.ts";
 
@@ -119,5 +119,14 @@ describe("edge-fleet CLI against a running server", () => {
     // a viewer may not read them: the fleet says so in one sentence
     expect(await remoteMain(["dead-letters"], { ...env, EDGE_FLEET_TOKEN: api.secrets.viewer })).toBe(1);
     expect(io.err.join("")).toMatch(/technician/);
+    // replay: a webhook notification is refused in one sentence, a device report is processed
+    expect(await remoteMain(["dead-letters", "replay", "1"], env)).toBe(1);
+    expect(io.err.join("")).toMatch(/dead letter 1 \(pager\) is not a device report/);
+    const t = telemetryMsg("speaker-9", Date.now(), 4);
+    await api.store.addDeadLetter({ at: Date.now(), target: "ingest:telemetry", attempts: 3, error: "refused", body: t }, { msgId: t.msg_id, deviceId: "speaker-9" });
+    expect(await remoteMain(["dead-letters", "replay", "3"], env)).toBe(0);
+    expect(io.out.at(-1)).toBe("dead letter 3 replayed (ingest:telemetry): accepted");
+    expect((await api.store.history("speaker-9", 0, 10)).map((p) => p.telemetry.seq)).toEqual([4]);
+    expect(await remoteMain(["dead-letters", "replay"], env).catch((e: Error) => e.message)).toMatch(/name the dead letter by its number/);
   });
 });

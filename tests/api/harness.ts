@@ -8,7 +8,13 @@ import { buildApp, type AppOptions } from "../../broker/http/app.ts";
 import type { Role } from "../../broker/http/auth/roles.ts";
 import { SqliteTokenStore } from "../../broker/http/auth/tokens.ts";
 import type { ApiCommand, ApiSilence, ApiTicket, CommandActions, SilenceActions, TicketActions } from "../../broker/http/ports.ts";
+import { TicketsConfig } from "../../broker/config/schema.ts";
+import { IngestPipeline } from "../../broker/ingest/pipeline.ts";
+import { DeadLetterReplay } from "../../broker/ingest/replay.ts";
+import { Refusals } from "../../broker/mqtt/refusals.ts";
 import { SqliteStore } from "../../broker/store/sqlite/store.ts";
+import { ManualScheduler } from "../../broker/testing/harness.ts";
+import { TicketEngine } from "../../broker/tickets/engine.ts";
 import type { TicketRecord } from "../../broker/store/types.ts";
 import { diagnosisMsg } from "../../broker/testing/messages.ts";
 
@@ -65,13 +71,18 @@ export async function startApi(o: Partial<AppOptions> & { withUnits?: boolean } 
   const events = new FleetEvents();
   const units = fakeUnits(store);
   const tokens = new SqliteTokenStore(() => store.db);
+  // dead-letter replay runs the real ingest (and ticket engine) over this store
+  const log = pino({ level: process.env.TEST_LOG ?? "silent" });
+  const tickets = new TicketEngine({ store, events, log, config: TicketsConfig.parse({}), scheduler: new ManualScheduler() });
+  const ingest = new IngestPipeline({ store, tickets, events, refusals: new Refusals(log), log, maxPayloadBytes: 65_536, historyPerDevice: 100 });
+  const deadLetters = new DeadLetterReplay({ store, ingest, now: Date.now, log });
   const app: FastifyInstance = await buildApp({
     store,
     events,
     log: pino({ level: process.env.TEST_LOG ?? "silent" }),
     ready: () => true,
     tokens,
-    ...(o.withUnits === false ? {} : { tickets: units.tickets, silences: units.silences, commands: units.commands }),
+    ...(o.withUnits === false ? {} : { tickets: units.tickets, silences: units.silences, commands: units.commands, deadLetters }),
     ...o,
   });
   const secrets = {} as Record<Role, string>;

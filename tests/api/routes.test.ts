@@ -159,6 +159,37 @@ describe("REST API behaviour", () => {
     expect(bad.json().error.message).toMatch(/invalid query: limit/);
   });
 
+  it("replays a dead-lettered report once its cause is fixed: stored, audited, gone from the dead letters; each bad request gets one sentence", async () => {
+    api = await startApi();
+    const t = telemetryMsg("speaker-7", T0, 13);
+    const letter = (id: number) => api.app.inject({ method: "POST", url: `/api/dead-letters/${id}/replay`, headers: api.auth("technician") });
+    // what the ingest leaves when a report kept failing: the dead letter and its id recorded with it
+    await api.store.addDeadLetter({ at: T0 + 5, target: "ingest:telemetry", attempts: 3, error: "seq 13 refused by the site constraint", body: t }, { msgId: t.msg_id, deviceId: "speaker-7" });
+    await api.store.addDeadLetter({ at: T0 + 6, target: "pager", attempts: 6, error: "HTTP 503", body: { action: "trigger" } });
+    // the cause still there: 409, and the dead letter is kept
+    api.store.db.exec("CREATE TRIGGER refuse13 BEFORE INSERT ON telemetry_history WHEN json_extract(NEW.body, '$.seq') = 13 BEGIN SELECT RAISE(ABORT, 'seq 13 refused by the site constraint'); END");
+    const again = await letter(1);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.message).toMatch(/^replaying dead letter 1 failed again \(seq 13 refused by the site constraint\); it is kept/);
+    expect(await api.store.getDeadLetter(1)).not.toBeNull();
+    // fixed: processed, gone from the dead letters, audited
+    api.store.db.exec("DROP TRIGGER refuse13");
+    const ok = await letter(1);
+    expect(ok.statusCode).toBe(200);
+    expect(ROUTES.replayDeadLetter.response.safeParse(ok.json()).success).toBe(true);
+    expect(ok.json()).toMatchObject({ outcome: "accepted", dead_letter: { id: 1, target: "ingest:telemetry" } });
+    expect((await api.store.history("speaker-7", 0, 10)).map((p) => p.telemetry.seq)).toEqual([13]);
+    expect(await api.store.getDeadLetter(1)).toBeNull();
+    expect(await api.store.listAudit("dead_letter:1")).toMatchObject([{ action: "dead_letter.replay", actor: "technician-user", detail: { outcome: "accepted", msg_id: t.msg_id } }]);
+    // bad requests: gone, a webhook notification, a viewer, not a number
+    expect((await letter(1)).json().error).toMatchObject({ code: "not_found", message: expect.stringMatching(/^dead letter 1 not found/) });
+    const hook = await letter(2);
+    expect(hook.statusCode).toBe(400);
+    expect(hook.json().error.message).toMatch(/dead letter 2 \(pager\) is not a device report; only ingest:… dead letters are replayed/);
+    expect((await api.app.inject({ method: "POST", url: "/api/dead-letters/2/replay", headers: api.auth("viewer") })).statusCode).toBe(403);
+    expect((await api.app.inject({ method: "POST", url: "/api/dead-letters/x/replay", headers: api.auth("technician") })).statusCode).toBe(400);
+  });
+
   it("streams live events over SSE to a token holder, filtered by device", async () => {
     api = await startApi();
     await api.app.listen({ port: 0, host: "127.0.0.1" });

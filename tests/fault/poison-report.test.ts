@@ -4,6 +4,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { MqttTransport } from "../../agent/transport/mqtt.ts";
+import { tokenStoreFor } from "../../broker/http/auth/tokens.ts";
 import type { SqliteStore } from "../../broker/store/sqlite/store.ts";
 import { startTestFleet, waitFor } from "../helpers/fleet.ts";
 import { figure } from "../summary/figure.ts";
@@ -57,6 +58,16 @@ describe("a report that always fails processing (embedded broker, the agent's re
     // the diagnosis is not half-stored: no row, no ticket, the device's fault unchanged
     expect(await fleet.fleet.store.diagnoses(ID, 10)).toEqual([]);
     expect(await fleet.fleet.store.listTickets({ deviceId: ID })).toEqual([]);
-    figure(ctx, "1 poison report: refused twice, dead-lettered and acknowledged at the 3rd attempt; 5 later reports stored in order, spool drained");
+
+    // the operator fixes the cause and replays it: the diagnosis and its ticket arrive as if just sent
+    store.db.exec("DROP TRIGGER refuse_poison");
+    const { secret: token } = await tokenStoreFor(fleet.fleet.store).create({ name: "field-tech", role: "technician" });
+    const r = await fetch(`${fleet.httpUrl}/api/dead-letters/${letters[0]!.id}/replay`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { outcome: string }).outcome).toBe("accepted");
+    expect((await fleet.fleet.store.diagnoses(ID, 10)).map((d) => d.fault)).toEqual(["voice_capture"]);
+    expect((await fleet.fleet.store.listTickets({ deviceId: ID })).map((t) => t.fault)).toEqual(["voice_capture"]);
+    expect(await fleet.fleet.store.listDeadLetters()).toEqual([]);
+    figure(ctx, "1 poison report: refused twice, dead-lettered and acknowledged at the 3rd attempt; 5 later reports stored in order, spool drained; replayed once its cause was fixed");
   }, 30_000);
 });

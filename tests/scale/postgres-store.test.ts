@@ -83,6 +83,11 @@ describe.runIf(available)("PostgreSQL store", () => {
     expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(false);
     await store.forgetSeen(d.msg_id, now);
     expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(true);
+    // without a receive time, any mark of the id (a dead letter's replay)
+    await store.applyDiagnosis(d, now + 7);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(false);
+    await store.forgetSeen(d.msg_id);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(true);
   });
 
   it("registers state, telemetry with bounded history, and diagnoses", async () => {

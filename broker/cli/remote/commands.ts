@@ -13,7 +13,7 @@ Usage:
   edge-fleet tickets show|ack|resolve ID [--note TEXT] | assign ID --assignee NAME | comment ID --text TEXT
   edge-fleet tickets export [--format csv|json] [--out FILE]
   edge-fleet silences [ls] | add --matcher key=value... --comment TEXT [--duration MINUTES] | rm ID
-  edge-fleet dead-letters [ls] [--limit N]   what the fleet gave up on: failed webhooks, reports that kept failing
+  edge-fleet dead-letters [ls] [--limit N] | replay ID   what the fleet gave up on; replay a report once its cause is fixed
   edge-fleet diagnose ID [--check text --check voice ...] [--timeout SECONDS]
   edge-fleet bundle ID [--out FILE] [--timeout SECONDS]
 
@@ -91,7 +91,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     case "silences":
       return silences(client, out, sub ?? "ls", rest[0], values);
     case "dead-letters":
-      return deadLetters(client, out, sub ?? "ls", values);
+      return deadLetters(client, out, sub ?? "ls", rest[0], values);
     case "diagnose":
       return runCommand(client, out, "diagnose", sub, values);
     case "bundle":
@@ -192,8 +192,15 @@ async function silences(c: RemoteClient, out: Out, sub: string, id: string | und
 
 interface Letter { id: number; at: number; target: string; attempts: number; error: string; body: { device_id?: unknown; msg_id?: unknown } | null }
 
-async function deadLetters(c: RemoteClient, out: Out, sub: string, f: Flags): Promise<number> {
-  if (sub !== "ls") usage(`unknown dead-letters command '${sub}'; use ls`);
+async function deadLetters(c: RemoteClient, out: Out, sub: string, id: string | undefined, f: Flags): Promise<number> {
+  if (sub === "replay") {
+    const n = Number(id);
+    if (!id || !Number.isInteger(n) || n < 1) usage("name the dead letter by its number: edge-fleet dead-letters replay ID (edge-fleet dead-letters lists them)");
+    const r = await c.post<{ outcome: string; dead_letter: Letter }>(`/api/dead-letters/${n}/replay`);
+    out.print(`dead letter ${n} replayed (${r.dead_letter.target}): ${r.outcome}`, r);
+    return 0;
+  }
+  if (sub !== "ls") usage(`unknown dead-letters command '${sub}'; use ls or replay`);
   const limit = f.limit === undefined ? 50 : Number(f.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 5000) usage("--limit is a whole number from 1 to 5000");
   const { dead_letters: list } = await c.get<{ dead_letters: Letter[] }>(`/api/dead-letters?${qs({ limit: String(limit) })}`);

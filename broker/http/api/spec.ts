@@ -109,6 +109,11 @@ export const ROUTES = {
     summary: "What the fleet gave up on, newest first: webhook notifications that failed every attempt, and device reports whose processing kept failing (acknowledged so their devices could move on).",
     query: z.object({ limit: Limit(100) }), response: z.object({ dead_letters: z.array(S.DeadLetter) }),
   },
+  replayDeadLetter: {
+    method: "POST", url: "/api/dead-letters/:id/replay", access: "technician", tag: "admin",
+    summary: "Processes a dead-lettered device report again once its cause is fixed: stored, it leaves the dead letters (audited); failing again, it stays and the answer (409) says why. Webhook notifications are not replayed (400).",
+    params: z.object({ id: z.coerce.number().int().min(1) }), response: z.object({ outcome: z.string(), dead_letter: S.DeadLetter }),
+  },
 
   listTokens: { method: "GET", url: "/api/tokens", access: "admin", tag: "auth", summary: "API tokens (never their secrets).", response: z.object({ tokens: z.array(S.ApiToken) }) },
   createToken: { method: "POST", url: "/api/tokens", access: "admin", tag: "auth", status: 201, summary: "Creates an API token and returns its secret once.", body: z.object({ name: z.string().min(1).max(64), role: Role }).strict(), response: z.object({ token: S.ApiToken, secret: z.string() }) },

@@ -2,7 +2,7 @@ import type { Handlers } from "../api/register.ts";
 import { httpError, notFound } from "../errors.ts";
 import type { RouteDeps } from "./deps.ts";
 
-type AdminOps = "listSilences" | "createSilence" | "deleteSilence" | "listDeadLetters" | "listTokens" | "createToken" | "revokeToken" | "whoami";
+type AdminOps = "listSilences" | "createSilence" | "deleteSilence" | "listDeadLetters" | "replayDeadLetter" | "listTokens" | "createToken" | "revokeToken" | "whoami";
 
 const HOUR_MS = 3_600_000;
 
@@ -35,6 +35,13 @@ export function adminHandlers(d: RouteDeps): Pick<Handlers, AdminOps> {
       return { deleted: true as const };
     },
     listDeadLetters: async ({ query }) => ({ dead_letters: (await d.store.listDeadLetters(query.limit)).map((l) => ({ ...l, id: l.id ?? 0 })) }),
+    replayDeadLetter: async ({ params, principal }) => {
+      if (!d.deadLetters) throw httpError("unavailable", "dead-letter replay is not available in this fleet (no ingest is wired); upgrade edge-fleet");
+      const r = await d.deadLetters.replay(params.id, principal.name);
+      if (!r) throw notFound(`dead letter ${params.id}`);
+      if (!r.ok) throw httpError(r.reason === "not_a_report" ? "bad_request" : "conflict", r.message);
+      return { outcome: r.outcome, dead_letter: { ...r.deadLetter, id: r.deadLetter.id ?? params.id } };
+    },
     listTokens: async () => ({ tokens: await d.tokens.list() }),
     createToken: async ({ body, principal }) => {
       const created = await d.tokens.create({ name: body.name, role: body.role, now: d.now() });

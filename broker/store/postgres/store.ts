@@ -48,6 +48,7 @@ export interface SqlQuery {
 }
 
 const j = (v: unknown): string => JSON.stringify(v);
+const toDeadLetter = (r: Row): DeadLetter => ({ id: Number(r.id), at: Number(r.at), target: r.target as string, attempts: Number(r.attempts), error: r.error as string, body: r.body });
 
 /**
  * The store for several fleet replicas (external broker mode): PostgreSQL through a `pg` pool. Every
@@ -194,8 +195,8 @@ export class PostgresStore implements FleetStore, SqlQuery {
     return this.#seen.add(msgId);
   }
 
-  async forgetSeen(msgId: string, receivedAt: number): Promise<void> {
-    await this.#db.query("DELETE FROM seen_messages WHERE msg_id = $1 AND received_at = $2", [msgId, receivedAt]);
+  async forgetSeen(msgId: string, receivedAt?: number): Promise<void> {
+    await this.#db.query("DELETE FROM seen_messages WHERE msg_id = $1 AND ($2::bigint IS NULL OR received_at = $2)", [msgId, receivedAt ?? null]);
   }
 
   async applyState(s: StateMessage, at: number): Promise<boolean> {
@@ -450,8 +451,16 @@ export class PostgresStore implements FleetStore, SqlQuery {
   }
 
   async listDeadLetters(limit = 500): Promise<DeadLetter[]> {
-    const rows = await this.#rows("SELECT * FROM dead_letters ORDER BY id DESC LIMIT $1", [limit]);
-    return rows.map((r) => ({ id: Number(r.id), at: Number(r.at), target: r.target as string, attempts: Number(r.attempts), error: r.error as string, body: r.body }));
+    return (await this.#rows("SELECT * FROM dead_letters ORDER BY id DESC LIMIT $1", [limit])).map(toDeadLetter);
+  }
+
+  async getDeadLetter(id: number): Promise<DeadLetter | null> {
+    const [r] = await this.#rows("SELECT * FROM dead_letters WHERE id = $1", [id]);
+    return r ? toDeadLetter(r) : null;
+  }
+
+  async deleteDeadLetter(id: number): Promise<boolean> {
+    return (await this.#count("DELETE FROM dead_letters WHERE id = $1", [id])) > 0;
   }
 
   async purge(c: { closedBefore: number; historyBefore: number; seenBefore: number; deadLettersBefore: number }): Promise<{ tickets: number; incidents: number; history: number; seen: number; deadLetters: number }> {

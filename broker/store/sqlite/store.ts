@@ -25,6 +25,8 @@ import { insertedTicket, json, ticketState as ticketStateOf, toCredential, toDev
 /** Ticket bookkeeping is stored as JSON text in SQLite. */
 const ticketState = (t: Omit<TicketRecord, "id">): string => JSON.stringify(ticketStateOf(t));
 
+const toDeadLetter = (r: Row): DeadLetter => ({ id: r.id as number, at: r.at as number, target: r.target as string, attempts: r.attempts as number, error: r.error as string, body: json(r.body, null) });
+
 /** Reports of a device between two reads of its history count, so points it may hold over its limit (at least 1). */
 const trimSlack = (limit: number): number => Math.max(1, Math.ceil(limit / 10));
 
@@ -97,8 +99,8 @@ export class SqliteStore implements FleetStore {
     return Number(this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(msgId, deviceId, receivedAt).changes) > 0;
   }
 
-  async forgetSeen(msgId: string, receivedAt: number): Promise<void> {
-    this.#q("DELETE FROM seen_messages WHERE msg_id = ? AND received_at = ?").run(msgId, receivedAt);
+  async forgetSeen(msgId: string, receivedAt?: number): Promise<void> {
+    this.#q("DELETE FROM seen_messages WHERE msg_id = ?1 AND (?2 IS NULL OR received_at = ?2)").run(msgId, receivedAt ?? null);
   }
 
   #ensureDevice(id: string, at: number): void {
@@ -335,8 +337,16 @@ export class SqliteStore implements FleetStore {
   }
 
   async listDeadLetters(limit = 500): Promise<DeadLetter[]> {
-    const rows = this.#q(`SELECT * FROM dead_letters ORDER BY id DESC ${LIMIT}`).all(limit) as Row[];
-    return rows.map((r) => ({ id: r.id as number, at: r.at as number, target: r.target as string, attempts: r.attempts as number, error: r.error as string, body: json(r.body, null) }));
+    return (this.#q(`SELECT * FROM dead_letters ORDER BY id DESC ${LIMIT}`).all(limit) as Row[]).map(toDeadLetter);
+  }
+
+  async getDeadLetter(id: number): Promise<DeadLetter | null> {
+    const r = this.#q("SELECT * FROM dead_letters WHERE id = ?").get(id) as Row | undefined;
+    return r ? toDeadLetter(r) : null;
+  }
+
+  async deleteDeadLetter(id: number): Promise<boolean> {
+    return Number(this.#q("DELETE FROM dead_letters WHERE id = ?").run(id).changes) > 0;
   }
 
   async countDevices(f: { online?: boolean } = {}): Promise<number> {
