@@ -3,6 +3,7 @@ import pino from "pino";
 import { TicketsConfig } from "../../broker/config/schema.ts";
 import { FleetEvents } from "../../broker/events.ts";
 import { IngestPipeline } from "../../broker/ingest/pipeline.ts";
+import { DeadLetterReplay } from "../../broker/ingest/replay.ts";
 import { Refusals } from "../../broker/mqtt/refusals.ts";
 import { isStoreFailure } from "../../broker/store/failures.ts";
 import { ManualScheduler } from "../../broker/testing/harness.ts";
@@ -206,8 +207,16 @@ describe.runIf(available)("PostgreSQL store", () => {
       ingest = pipeline();
       expect(await send(13, poison)).toBe("duplicate");
       expect((await store.history("dev-dl", 0, 10)).map((p) => p.telemetry.seq)).toEqual([14]);
-    } finally {
+      // the cause fixed, the operator replays it: stored, and gone from the dead letters
+      const id = (await store.listDeadLetters()).find((l) => (l.body as { msg_id?: string }).msg_id === poison.msg_id)!.id!;
       await store.query("DROP TRIGGER refuse_seq_13 ON telemetry_history");
+      const replay = new DeadLetterReplay({ store, ingest, now: Date.now, log: pino({ level: "silent" }) });
+      expect(await replay.replay(id, "tech")).toMatchObject({ ok: true, outcome: "accepted" });
+      expect((await store.history("dev-dl", 0, 10)).map((p) => p.telemetry.seq)).toEqual([13, 14]);
+      expect(await store.getDeadLetter(id)).toBeNull();
+      expect(await replay.replay(id, "tech")).toBeNull();
+    } finally {
+      await store.query("DROP TRIGGER IF EXISTS refuse_seq_13 ON telemetry_history");
       await store.query("DROP FUNCTION refuse_seq_13()");
     }
   });
