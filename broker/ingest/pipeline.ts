@@ -47,6 +47,10 @@ export class IngestPipeline {
   }
 
   async handle(topic: string, payload: Uint8Array, clientId: string | null): Promise<IngestOutcome> {
+    return this.#handle(topic, payload, clientId, true);
+  }
+
+  async #handle(topic: string, payload: Uint8Array, clientId: string | null, mayDeadLetter: boolean): Promise<IngestOutcome> {
     const decoded = decodeMessage(topic, payload, this.#o.maxPayloadBytes);
     if (!decoded.ok) {
       this.stats.refused++;
@@ -83,7 +87,7 @@ export class IngestPipeline {
       if (isStoreFailure(err)) throw err;
       const failures = this.attempts.failed(msgId);
       this.#o.log.warn({ device: decoded.deviceId, kind: decoded.kind, msg_id: msgId, failures, err: maskString((err as Error).message) }, "processing a report failed; its device sends it again");
-      if (failures < this.attempts.max) throw err;
+      if (failures < this.attempts.max || !mayDeadLetter) throw err;
       return this.#deadLetter(decoded, err as Error, failures);
     }
     this.attempts.settled(msgId);
@@ -93,14 +97,18 @@ export class IngestPipeline {
 
   /**
    * A dead-lettered report once more (replay.ts; its recorded id already forgotten): as a delivery, except that
-   * a failure is the caller's to report rather than counted toward another dead letter.
+   * a failure is thrown to the caller, never turned into another dead letter, and the report stays marked as
+   * dead-lettered in memory until it is stored.
    */
   async replay(topic: string, payload: Uint8Array, msgId: string): Promise<IngestOutcome> {
     this.attempts.settled(msgId);
     try {
-      return await this.handle(topic, payload, null);
-    } finally {
+      const outcome = await this.#handle(topic, payload, null, false);
       this.attempts.settled(msgId);
+      return outcome;
+    } catch (err) {
+      this.attempts.deadLettered(msgId);
+      throw err;
     }
   }
 

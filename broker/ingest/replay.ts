@@ -1,6 +1,7 @@
-import { TOPIC_KINDS, topicFor, type TopicKind } from "../../shared/index.ts";
+import { maskString, TOPIC_KINDS, topicFor, type TopicKind } from "../../shared/index.ts";
 import type { DeadLetterActions, ReplayResult } from "../http/ports.ts";
 import type { Logger } from "../log.ts";
+import { isStoreFailure } from "../store/failures.ts";
 import type { DeadLetter, FleetStore } from "../store/types.ts";
 import type { IngestPipeline } from "./pipeline.ts";
 
@@ -8,10 +9,17 @@ const PREFIX = "ingest:";
 
 /**
  * Replays a dead-lettered device report once its cause is fixed (a constraint dropped, a fleet upgraded):
- * its message id, recorded with the dead letter, is forgotten and the report goes through the ingest again,
- * as its device sent it (redacted as stored). Processed, it leaves the dead letters; failing again, it stays,
- * and the caller hears why. Webhook notifications are not replayed: the incident they were about has moved
- * on, and its current state is one GET away. Each replay is audited.
+ * the report goes through the ingest again, as its device sent it (redacted as stored). What a user relies on:
+ *
+ * - **Once.** The dead letter is claimed first (deleted: a second replay of it finds nothing), and only its
+ *   own dedup mark is forgotten, so a replay never processes a report that is already stored again.
+ * - **Nothing lost.** Failing again, it is put back as a dead letter with its mark (a new id), and the
+ *   caller hears why; the store being down is "try again", not "fix the cause".
+ * - **Never backwards.** A state report, or a report older than the device's latest of its kind, is not
+ *   replayed: it would roll the device's state back (an old healthy diagnosis would resolve today's tickets).
+ *   Webhook notifications are not replayed either: their incident has moved on and is one GET away.
+ *
+ * Each replay, processed or not, is audited.
  */
 export class DeadLetterReplay implements DeadLetterActions {
   #o: { store: FleetStore; ingest: IngestPipeline; now: () => number; log: Logger };
@@ -24,29 +32,65 @@ export class DeadLetterReplay implements DeadLetterActions {
     const { store, ingest, log } = this.#o;
     const letter = await store.getDeadLetter(id);
     if (!letter) return null;
+    if (!letter.target.startsWith(PREFIX)) return refuse("not_a_report", `dead letter ${id} (${letter.target}) is a webhook notification, not a device report; only ingest:… dead letters are replayed (its incident is in GET /api/incidents)`);
     const report = reportOf(letter);
-    if (!report) return { ok: false, reason: "not_a_report", message: `dead letter ${id} (${letter.target}) is not a device report; only ingest:… dead letters are replayed (a webhook notification's incident is in GET /api/incidents)` };
-    // every mark of its id: the one recorded with the dead letter, and any an earlier failed replay left
-    await store.forgetSeen(report.msgId);
+    if (!report) return refuse("not_a_report", `dead letter ${id} (${letter.target}) holds no device report with a device_id and msg_id, so it cannot be replayed; read it with GET /api/dead-letters`);
+    const stale = await this.#stale(report);
+    if (stale) return this.#audited(id, actor, letter, { ok: false, reason: "stale", message: `dead letter ${id} ${stale}, so replaying it would roll the device's state back; it is kept` });
+    // claimed: whoever deletes it replays it (a double click, a second technician, another replica)
+    let claimed: boolean;
+    try {
+      claimed = await store.deleteDeadLetter(id);
+    } catch (err) {
+      if (!isStoreFailure(err)) throw err;
+      return this.#audited(id, actor, letter, { ok: false, reason: "unavailable", message: `dead letter ${id} could not be claimed, the store is unavailable (${maskString((err as Error).message)}); it is kept, try again shortly` });
+    }
+    if (!claimed) return null;
     let outcome;
     try {
+      await store.forgetSeen(report.msgId, letter.at);
       outcome = await ingest.replay(topicFor(report.kind, report.deviceId), Buffer.from(JSON.stringify(letter.body)), report.msgId);
+      if (outcome === "refused") throw new Error("it no longer passes validation (the fleet's refusal log says why)");
     } catch (err) {
-      // its id stays forgotten: the report was acknowledged long ago, so its device will not send it again
-      return { ok: false, reason: "failed", message: `replaying dead letter ${id} failed again (${(err as Error).message}); it is kept, fix the cause and replay it again` };
+      const why = maskString((err as Error).message);
+      // put back with its mark, so neither a redelivery nor a later replay processes it twice
+      await store.addDeadLetter({ ...letter, at: this.#o.now(), error: why }, { msgId: report.msgId, deviceId: report.deviceId });
+      const down = isStoreFailure(err);
+      return this.#audited(id, actor, letter, {
+        ok: false,
+        reason: down ? "unavailable" : "failed",
+        message: down ? `replaying dead letter ${id} found the store unavailable (${why}); it is kept, try again shortly` : `replaying dead letter ${id} failed again (${why}); it is kept as a new dead letter, fix the cause and replay that one`,
+      });
     }
-    if (outcome === "refused") return { ok: false, reason: "failed", message: `dead letter ${id} no longer passes validation (see the fleet's refusal log); it is kept` };
-    // processed, already stored, or (with max_processing_attempts 1) a fresh dead letter that supersedes this one
-    await store.deleteDeadLetter(id);
-    await store.addAudit({ at: this.#o.now(), actor, action: "dead_letter.replay", subject: `dead_letter:${id}`, detail: { target: letter.target, device: report.deviceId, msg_id: report.msgId, outcome } });
     log.info({ dead_letter: id, device: report.deviceId, msg_id: report.msgId, outcome, by: actor }, "dead letter replayed");
-    return { ok: true, outcome, deadLetter: letter };
+    return this.#audited(id, actor, letter, { ok: true, outcome, deadLetter: letter });
+  }
+
+  /** Why replaying this report would take the device backwards, or null. */
+  async #stale(r: { kind: TopicKind; deviceId: string; ts: number }): Promise<string | null> {
+    if (r.kind === "state") return "is a state report (the device's current state is known from its newer reports)";
+    const device = await this.#o.store.getDevice(r.deviceId);
+    const latest = r.kind === "telemetry" ? (device?.telemetry?.ts ?? null) : r.kind === "diagnosis" ? (device?.lastDiagnosisAt ?? null) : null;
+    return latest !== null && latest > r.ts ? `is older than the device's latest ${r.kind} (${new Date(r.ts).toISOString()} < ${new Date(latest).toISOString()})` : null;
+  }
+
+  async #audited(id: number, actor: string, letter: DeadLetter, r: ReplayResult): Promise<ReplayResult> {
+    const detail = r.ok ? { outcome: r.outcome } : { refused: r.reason, why: r.message };
+    const body = letter.body as { msg_id?: unknown; device_id?: unknown } | null;
+    await this.#o.store
+      .addAudit({ at: this.#o.now(), actor, action: "dead_letter.replay", subject: `dead_letter:${id}`, detail: { target: letter.target, device: body?.device_id ?? null, msg_id: body?.msg_id ?? null, ...detail } })
+      .catch((err: Error) => this.#o.log.error({ err: err.message, dead_letter: id }, "replay not audited"));
+    return r;
   }
 }
 
-function reportOf(l: DeadLetter): { kind: TopicKind; deviceId: string; msgId: string } | null {
-  const kind = l.target.startsWith(PREFIX) ? (l.target.slice(PREFIX.length) as TopicKind) : null;
-  const body = l.body as { device_id?: unknown; msg_id?: unknown } | null;
-  if (!kind || !TOPIC_KINDS.includes(kind) || typeof body?.device_id !== "string" || typeof body.msg_id !== "string") return null;
-  return { kind, deviceId: body.device_id, msgId: body.msg_id };
+function refuse(reason: "not_a_report", message: string): ReplayResult {
+  return { ok: false, reason, message };
+}
+
+function reportOf(l: DeadLetter): { kind: TopicKind; deviceId: string; msgId: string; ts: number } | null {
+  const kind = l.target.slice(PREFIX.length) as TopicKind;
+  const body = l.body as { device_id?: unknown; msg_id?: unknown; ts?: unknown } | null;
+  if (!TOPIC_KINDS.includes(kind) || typeof body?.device_id !== "string" || typeof body.msg_id !== "string" || typeof body.ts !== "number") return null;
+  return { kind, deviceId: body.device_id, msgId: body.msg_id, ts: body.ts };
 }

@@ -121,7 +121,7 @@ describe("edge-fleet CLI against a running server", () => {
     expect(io.err.join("")).toMatch(/technician/);
     // replay: a webhook notification is refused in one sentence, a device report is processed
     expect(await remoteMain(["dead-letters", "replay", "1"], env)).toBe(1);
-    expect(io.err.join("")).toMatch(/dead letter 1 \(pager\) is not a device report/);
+    expect(io.err.join("")).toMatch(/dead letter 1 \(pager\) is a webhook notification, not a device report/);
     const t = telemetryMsg("speaker-9", Date.now(), 4);
     await api.store.addDeadLetter({ at: Date.now(), target: "ingest:telemetry", attempts: 3, error: "refused", body: t }, { msgId: t.msg_id, deviceId: "speaker-9" });
     expect(await remoteMain(["dead-letters", "replay", "3"], env)).toBe(0);

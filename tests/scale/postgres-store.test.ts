@@ -207,12 +207,18 @@ describe.runIf(available)("PostgreSQL store", () => {
       ingest = pipeline();
       expect(await send(13, poison)).toBe("duplicate");
       expect((await store.history("dev-dl", 0, 10)).map((p) => p.telemetry.seq)).toEqual([14]);
-      // the cause fixed, the operator replays it: stored, and gone from the dead letters
-      const id = (await store.listDeadLetters()).find((l) => (l.body as { msg_id?: string }).msg_id === poison.msg_id)!.id!;
-      await store.query("DROP TRIGGER refuse_seq_13 ON telemetry_history");
+      // replaying it now would roll the device back (14 is newer): refused, kept
+      const letterOf = async (msgId: string) => (await store.listDeadLetters()).find((l) => (l.body as { msg_id?: string }).msg_id === msgId)!.id!;
       const replay = new DeadLetterReplay({ store, ingest, now: Date.now, log: pino({ level: "silent" }) });
+      expect(await replay.replay(await letterOf(poison.msg_id), "tech")).toMatchObject({ ok: false, reason: "stale" });
+      // a newer report refused the same way, then the cause fixed: the replay stores it, once
+      const newer = telemetryMessage(facts("dev-dl"), 13, at + 20, seededRandom(20));
+      for (let i = 0; i < 2; i++) await expect(send(13, newer)).rejects.toThrow(/seq 13 refused/);
+      expect(await send(13, newer)).toBe("dead_lettered");
+      const id = await letterOf(newer.msg_id);
+      await store.query("DROP TRIGGER refuse_seq_13 ON telemetry_history");
       expect(await replay.replay(id, "tech")).toMatchObject({ ok: true, outcome: "accepted" });
-      expect((await store.history("dev-dl", 0, 10)).map((p) => p.telemetry.seq)).toEqual([13, 14]);
+      expect((await store.history("dev-dl", 0, 10)).map((p) => p.telemetry.ts)).toEqual([at + 14, at + 20]);
       expect(await store.getDeadLetter(id)).toBeNull();
       expect(await replay.replay(id, "tech")).toBeNull();
     } finally {

@@ -39,7 +39,7 @@ export function adminHandlers(d: RouteDeps): Pick<Handlers, AdminOps> {
       if (!d.deadLetters) throw httpError("unavailable", "dead-letter replay is not available in this fleet (no ingest is wired); upgrade edge-fleet");
       const r = await d.deadLetters.replay(params.id, principal.name);
       if (!r) throw notFound(`dead letter ${params.id}`);
-      if (!r.ok) throw httpError(r.reason === "not_a_report" ? "bad_request" : "conflict", r.message);
+      if (!r.ok) throw httpError(r.reason === "not_a_report" ? "bad_request" : r.reason === "unavailable" ? "unavailable" : "conflict", r.message);
       return { outcome: r.outcome, dead_letter: { ...r.deadLetter, id: r.deadLetter.id ?? params.id } };
     },
     listTokens: async () => ({ tokens: await d.tokens.list() }),

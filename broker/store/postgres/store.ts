@@ -444,7 +444,7 @@ export class PostgresStore implements FleetStore, SqlQuery {
     if (!seen) return void (await this.#db.query("INSERT INTO dead_letters (at, target, attempts, error, body) VALUES ($1, $2, $3, $4, $5::jsonb)", args));
     // one statement, so the dead letter and its message id are recorded together or not at all
     await this.#db.query(
-      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($6, $7, $1) ON CONFLICT DO NOTHING)
+      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($6, $7, $1) ON CONFLICT (msg_id) DO UPDATE SET received_at = excluded.received_at)
        INSERT INTO dead_letters (at, target, attempts, error, body) VALUES ($1, $2, $3, $4, $5::jsonb)`,
       [...args, seen.msgId, seen.deviceId],
     );

@@ -332,7 +332,8 @@ export class SqliteStore implements FleetStore {
 
   async addDeadLetter(d: DeadLetter, seen?: { msgId: string; deviceId: string }): Promise<void> {
     // the same transaction: the ingest calls it inside oneTransaction, and a lone call runs autocommit twice at worst
-    if (seen) this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(seen.msgId, seen.deviceId, d.at);
+    // the mark carries the dead letter's time, whatever marked the id before: a replay forgets exactly it
+    if (seen) this.#q("INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?) ON CONFLICT(msg_id) DO UPDATE SET received_at = excluded.received_at").run(seen.msgId, seen.deviceId, d.at);
     this.#q("INSERT INTO dead_letters (at, target, attempts, error, body) VALUES (?, ?, ?, ?, ?)").run(d.at, d.target, d.attempts, d.error, JSON.stringify(d.body));
   }
 
