@@ -59,7 +59,7 @@ export interface ApiCommand {
 /** What a replay did: processed (or already stored), or why not; the dead letter as it was. */
 export type ReplayResult =
   | { ok: true; outcome: string; deadLetter: { id?: number; at: number; target: string; attempts: number; error: string; body: unknown } }
-  | { ok: false; reason: "not_a_report" | "stale" | "failed" | "unavailable"; message: string };
+  | { ok: false; reason: "not_a_report" | "stale" | "busy" | "failed" | "unavailable"; message: string };
 
 /** Dead letters (broker/ingest/replay.ts): a device report that kept failing, processed again once its cause is fixed. */
 export interface DeadLetterActions {

@@ -11,6 +11,7 @@ import { TicketEngine } from "../tickets/engine.ts";
 import { ManualScheduler } from "../testing/harness.ts";
 import { encode, telemetryMsg } from "../testing/messages.ts";
 import { IngestPipeline } from "./pipeline.ts";
+import { DeadLetterReplay } from "./replay.ts";
 
 // A report the database itself refuses, every time: a trigger, as an operator's own constraint would be.
 const POISON_TRIGGER = `CREATE TRIGGER refuse_seq_13 BEFORE INSERT ON telemetry_history
@@ -133,6 +134,22 @@ describe("a report whose processing keeps failing (poison message)", () => {
     expect(await ingest.handle(topicFor("diagnosis", "dev-c"), diagnosis, "dev-c")).toBe("accepted");
     expect((await raw.listTickets({ deviceId: "dev-c" })).map((t) => t.occurrences)).toEqual([1]);
     expect(await raw.diagnoses("dev-c", 10)).toHaveLength(1);
+  });
+
+  it("replays a dead letter that fails again as a refusal, never as a fresh dead letter (max_processing_attempts 1 too)", async () => {
+    const log = pino({ level: "silent" });
+    const store = batchPerTick(raw);
+    const events = new FleetEvents();
+    const engine = new TicketEngine({ store, events, log, config: TicketsConfig.parse({}), scheduler: clock });
+    const once = new IngestPipeline({ store, tickets: engine, events, refusals: new Refusals(log), log, maxPayloadBytes: 8192, historyPerDevice: 50, maxProcessingAttempts: 1, now: clock.now });
+    expect(await once.handle(topicFor("telemetry", "dev-a"), report("dev-a", 13), "dev-a")).toBe("dead_lettered");
+    const [letter] = await raw.listDeadLetters();
+    const replay = new DeadLetterReplay({ store, ingest: once, now: clock.now, log });
+    expect(await replay.replay(letter!.id!, "tech")).toMatchObject({ ok: false, reason: "failed", message: expect.stringMatching(/seq 13 refused/) });
+    expect((await raw.listDeadLetters()).map((l) => l.id)).toEqual([letter!.id]);
+    raw.db.exec("DROP TRIGGER refuse_seq_13");
+    expect(await replay.replay(letter!.id!, "tech")).toMatchObject({ ok: true, outcome: "accepted" });
+    expect(await raw.listDeadLetters()).toEqual([]);
   });
 
   it("never dead-letters a report because the store failed: it is refused as often as the store is down, then stored", async () => {

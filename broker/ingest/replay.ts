@@ -6,15 +6,19 @@ import type { DeadLetter, FleetStore } from "../store/types.ts";
 import type { IngestPipeline } from "./pipeline.ts";
 
 const PREFIX = "ingest:";
+/** How long a replay holds its dead letter: far longer than processing one report takes. */
+const CLAIM_MS = 60_000;
 
 /**
  * Replays a dead-lettered device report once its cause is fixed (a constraint dropped, a fleet upgraded):
  * the report goes through the ingest again, as its device sent it (redacted as stored). What a user relies on:
  *
- * - **Once.** The dead letter is claimed first (deleted: a second replay of it finds nothing), and only its
- *   own dedup mark is forgotten, so a replay never processes a report that is already stored again.
- * - **Nothing lost.** Failing again, it is put back as a dead letter with its mark (a new id), and the
- *   caller hears why; the store being down is "try again", not "fix the cause".
+ * - **Once.** The dead letter is claimed for `CLAIM_MS` first (a concurrent replay is told it is being
+ *   replayed), and only its own dedup mark is forgotten, so a replay never processes again a report that
+ *   is already stored; it is deleted only once the report is.
+ * - **Nothing lost.** Failing again, it is released with the new error and its mark recorded again, and the
+ *   caller hears why; the store being down is "try again", not "fix the cause". A replay that cannot even
+ *   release it (the store lost, the process killed) leaves the claim to lapse: the letter comes back.
  * - **Never backwards.** A state report, or a report older than the device's latest of its kind, is not
  *   replayed: it would roll the device's state back (an old healthy diagnosis would resolve today's tickets).
  *   Webhook notifications are not replayed either: their incident has moved on and is one GET away.
@@ -29,6 +33,16 @@ export class DeadLetterReplay implements DeadLetterActions {
   }
 
   async replay(id: number, actor: string): Promise<ReplayResult | null> {
+    try {
+      return await this.#replay(id, actor);
+    } catch (err) {
+      // reading the letter or the device, claiming it: nothing was changed yet
+      if (!isStoreFailure(err)) throw err;
+      return { ok: false, reason: "unavailable", message: `dead letter ${id} could not be replayed, the store is unavailable (${maskString((err as Error).message)}); it is kept, try again shortly` };
+    }
+  }
+
+  async #replay(id: number, actor: string): Promise<ReplayResult | null> {
     const { store, ingest, log } = this.#o;
     const letter = await store.getDeadLetter(id);
     if (!letter) return null;
@@ -37,15 +51,9 @@ export class DeadLetterReplay implements DeadLetterActions {
     if (!report) return refuse("not_a_report", `dead letter ${id} (${letter.target}) holds no device report with a device_id and msg_id, so it cannot be replayed; read it with GET /api/dead-letters`);
     const stale = await this.#stale(report);
     if (stale) return this.#audited(id, actor, letter, { ok: false, reason: "stale", message: `dead letter ${id} ${stale}, so replaying it would roll the device's state back; it is kept` });
-    // claimed: whoever deletes it replays it (a double click, a second technician, another replica)
-    let claimed: boolean;
-    try {
-      claimed = await store.deleteDeadLetter(id);
-    } catch (err) {
-      if (!isStoreFailure(err)) throw err;
-      return this.#audited(id, actor, letter, { ok: false, reason: "unavailable", message: `dead letter ${id} could not be claimed, the store is unavailable (${maskString((err as Error).message)}); it is kept, try again shortly` });
-    }
-    if (!claimed) return null;
+    // claimed: one replay at a time (a double click, a second technician, another replica)
+    const now = this.#o.now();
+    if (!(await store.claimDeadLetter(id, now, now + CLAIM_MS))) return { ok: false, reason: "busy", message: `dead letter ${id} is being replayed by another request; list the dead letters again in a minute` };
     let outcome;
     try {
       await store.forgetSeen(report.msgId, letter.at);
@@ -53,15 +61,18 @@ export class DeadLetterReplay implements DeadLetterActions {
       if (outcome === "refused") throw new Error("it no longer passes validation (the fleet's refusal log says why)");
     } catch (err) {
       const why = maskString((err as Error).message);
-      // put back with its mark, so neither a redelivery nor a later replay processes it twice
-      await store.addDeadLetter({ ...letter, at: this.#o.now(), error: why }, { msgId: report.msgId, deviceId: report.deviceId });
       const down = isStoreFailure(err);
+      // released with its mark, so neither a redelivery nor a later replay processes it twice; if even that
+      // fails, the claim lapses and the letter comes back
+      await store.releaseDeadLetter(id, why, { msgId: report.msgId, deviceId: report.deviceId, at: letter.at }).catch((e: Error) => log.error({ err: maskString(e.message), dead_letter: id }, "dead letter not released; it comes back when its claim lapses"));
       return this.#audited(id, actor, letter, {
         ok: false,
         reason: down ? "unavailable" : "failed",
-        message: down ? `replaying dead letter ${id} found the store unavailable (${why}); it is kept, try again shortly` : `replaying dead letter ${id} failed again (${why}); it is kept as a new dead letter, fix the cause and replay that one`,
+        message: down ? `replaying dead letter ${id} found the store unavailable (${why}); it is kept, try again shortly` : `replaying dead letter ${id} failed again (${why}); it is kept, fix the cause and replay it again`,
       });
     }
+    // stored: a letter that could not be deleted comes back when its claim lapses, and its replay then finds the report stored (a duplicate)
+    await store.deleteDeadLetter(id).catch((e: Error) => log.error({ err: maskString(e.message), dead_letter: id }, "replayed dead letter not deleted; it comes back as a duplicate when its claim lapses"));
     log.info({ dead_letter: id, device: report.deviceId, msg_id: report.msgId, outcome, by: actor }, "dead letter replayed");
     return this.#audited(id, actor, letter, { ok: true, outcome, deadLetter: letter });
   }

@@ -323,7 +323,13 @@ export interface FleetStore {
   addDeadLetter(d: DeadLetter, seen?: { msgId: string; deviceId: string }): Promise<void>;
   listDeadLetters(limit?: number): Promise<DeadLetter[]>;
   getDeadLetter(id: number): Promise<DeadLetter | null>;
-  /** False when there was no such dead letter (another replay took it first). */
+  /** Claims a dead letter for a replay until `until`; false when it is gone or another replay holds it. */
+  claimDeadLetter(id: number, now: number, until: number): Promise<boolean>;
+  /**
+   * Ends a claim that did not store the report: the letter stays, with the replay's error, and its message id
+   * is recorded again (with the letter's time) so that neither a redelivery nor a replay processes it twice.
+   */
+  releaseDeadLetter(id: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void>;
   deleteDeadLetter(id: number): Promise<boolean>;
 
   /** `{ online: true }` reads a counter the store keeps as devices change state (the blast radius asks on every diagnosis). */

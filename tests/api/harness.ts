@@ -13,6 +13,7 @@ import { IngestPipeline } from "../../broker/ingest/pipeline.ts";
 import { DeadLetterReplay } from "../../broker/ingest/replay.ts";
 import { Refusals } from "../../broker/mqtt/refusals.ts";
 import { SqliteStore } from "../../broker/store/sqlite/store.ts";
+import { batchPerTick } from "../../broker/store/tick-batch.ts";
 import { ManualScheduler } from "../../broker/testing/harness.ts";
 import { TicketEngine } from "../../broker/tickets/engine.ts";
 import type { TicketRecord } from "../../broker/store/types.ts";
@@ -71,11 +72,12 @@ export async function startApi(o: Partial<AppOptions> & { withUnits?: boolean } 
   const events = new FleetEvents();
   const units = fakeUnits(store);
   const tokens = new SqliteTokenStore(() => store.db);
-  // dead-letter replay runs the real ingest (and ticket engine) over this store
+  // dead-letter replay runs the real ingest (and ticket engine) over this store, batched per turn as in the fleet
   const log = pino({ level: process.env.TEST_LOG ?? "silent" });
-  const tickets = new TicketEngine({ store, events, log, config: TicketsConfig.parse({}), scheduler: new ManualScheduler() });
-  const ingest = new IngestPipeline({ store, tickets, events, refusals: new Refusals(log), log, maxPayloadBytes: 65_536, historyPerDevice: 100 });
-  const deadLetters = new DeadLetterReplay({ store, ingest, now: Date.now, log });
+  const batched = batchPerTick(store);
+  const tickets = new TicketEngine({ store: batched, events, log, config: TicketsConfig.parse({}), scheduler: new ManualScheduler() });
+  const ingest = new IngestPipeline({ store: batched, tickets, events, refusals: new Refusals(log), log, maxPayloadBytes: 65_536, historyPerDevice: 100 });
+  const deadLetters = new DeadLetterReplay({ store: batched, ingest, now: Date.now, log });
   const app: FastifyInstance = await buildApp({
     store,
     events,

@@ -166,31 +166,34 @@ describe("REST API behaviour", () => {
     // what the ingest leaves when a report kept failing: the dead letter and its id recorded with it
     await api.store.addDeadLetter({ at: T0 + 5, target: "ingest:telemetry", attempts: 3, error: "seq 13 refused by the site constraint", body: t }, { msgId: t.msg_id, deviceId: "speaker-7" });
     await api.store.addDeadLetter({ at: T0 + 6, target: "pager", attempts: 6, error: "HTTP 503", body: { action: "trigger" } });
-    // the cause still there: 409, and it is kept as a new dead letter (3) with its mark
+    // the cause still there: 409, and it is kept (released, its mark recorded again)
     api.store.db.exec("CREATE TRIGGER refuse13 BEFORE INSERT ON telemetry_history WHEN json_extract(NEW.body, '$.seq') = 13 BEGIN SELECT RAISE(ABORT, 'seq 13 refused by the site constraint'); END");
     const again = await letter(1);
     expect(again.statusCode).toBe(409);
-    expect(again.json().error.message).toMatch(/^replaying dead letter 1 failed again \(seq 13 refused by the site constraint\); it is kept as a new dead letter/);
-    expect((await api.store.listDeadLetters()).map((l) => [l.id, l.target])).toEqual([[3, "ingest:telemetry"], [2, "pager"]]);
+    expect(again.json().error.message).toMatch(/^replaying dead letter 1 failed again \(seq 13 refused by the site constraint\); it is kept, fix the cause and replay it again/);
+    expect((await api.store.listDeadLetters()).map((l) => [l.id, l.target, l.error])).toEqual([[2, "pager", "HTTP 503"], [1, "ingest:telemetry", "seq 13 refused by the site constraint"]]);
+    expect(await api.store.markSeen(t.msg_id, "speaker-7", T0)).toBe(false);
     // the store down: 503, try again, nothing changed
     api.store.db.exec("PRAGMA query_only = ON");
-    const down = await letter(3);
+    const down = await letter(1);
     expect(down.statusCode).toBe(503);
-    expect(down.json().error.message).toMatch(/^dead letter 3 could not be claimed, the store is unavailable .*try again shortly/);
+    expect(down.json().error.message).toMatch(/^dead letter 1 could not be replayed, the store is unavailable .*it is kept, try again shortly/);
     api.store.db.exec("PRAGMA query_only = OFF");
     // fixed: processed, gone from the dead letters, audited
     api.store.db.exec("DROP TRIGGER refuse13");
-    const ok = await letter(3);
+    const ok = await letter(1);
     expect(ok.statusCode).toBe(200);
     expect(ROUTES.replayDeadLetter.response.safeParse(ok.json()).success).toBe(true);
-    expect(ok.json()).toMatchObject({ outcome: "accepted", dead_letter: { id: 3, target: "ingest:telemetry" } });
+    expect(ok.json()).toMatchObject({ outcome: "accepted", dead_letter: { id: 1, target: "ingest:telemetry" } });
     expect((await api.store.history("speaker-7", 0, 10)).map((p) => p.telemetry.seq)).toEqual([13]);
-    expect(await api.store.getDeadLetter(3)).toBeNull();
-    expect(await api.store.listAudit("dead_letter:1")).toMatchObject([{ action: "dead_letter.replay", actor: "technician-user", detail: { refused: "failed" } }]);
-    // (the attempt while the store was down could not be audited either: the fleet log has it)
-    expect(await api.store.listAudit("dead_letter:3")).toMatchObject([{ detail: { outcome: "accepted", msg_id: t.msg_id } }]);
+    expect(await api.store.getDeadLetter(1)).toBeNull();
+    // the failed replay and the one that stored it (the attempt while the store was down could not be audited)
+    expect(await api.store.listAudit("dead_letter:1")).toMatchObject([
+      { action: "dead_letter.replay", actor: "technician-user", detail: { outcome: "accepted", msg_id: t.msg_id } },
+      { action: "dead_letter.replay", actor: "technician-user", detail: { refused: "failed" } },
+    ]);
     // bad requests: gone, a webhook notification, a viewer, not a number
-    expect((await letter(3)).json().error).toMatchObject({ code: "not_found", message: expect.stringMatching(/^dead letter 3 not found/) });
+    expect((await letter(1)).json().error).toMatchObject({ code: "not_found", message: expect.stringMatching(/^dead letter 1 not found/) });
     const hook = await letter(2);
     expect(hook.statusCode).toBe(400);
     expect(hook.json().error.message).toMatch(/dead letter 2 \(pager\) is a webhook notification, not a device report; only ingest:… dead letters are replayed/);
@@ -203,8 +206,9 @@ describe("REST API behaviour", () => {
     const t = telemetryMsg("speaker-8", T0 + 1000, 5);
     await api.store.addDeadLetter({ at: T0 + 5, target: "ingest:telemetry", attempts: 3, error: "refused", body: t }, { msgId: t.msg_id, deviceId: "speaker-8" });
     const replay = () => api.app.inject({ method: "POST", url: "/api/dead-letters/1/replay", headers: api.auth("technician") });
-    const codes = (await Promise.all([replay(), replay(), replay()])).map((r) => r.statusCode).sort();
-    expect(codes).toEqual([200, 404, 404]);
+    const answers = await Promise.all([replay(), replay(), replay()]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409, 409]);
+    expect(answers.find((r) => r.statusCode === 409)!.json().error.message).toMatch(/^dead letter 1 is being replayed by another request/);
     expect(await api.store.history("speaker-8", 0, 10)).toHaveLength(1);
     // older than the device's latest telemetry: kept, 409, and the device's latest stays the newer one
     const old = telemetryMsg("speaker-8", T0, 4);

@@ -209,7 +209,7 @@ describe.runIf(available)("PostgreSQL store", () => {
       expect((await store.history("dev-dl", 0, 10)).map((p) => p.telemetry.seq)).toEqual([14]);
       // replaying it now would roll the device back (14 is newer): refused, kept
       const letterOf = async (msgId: string) => (await store.listDeadLetters()).find((l) => (l.body as { msg_id?: string }).msg_id === msgId)!.id!;
-      const replay = new DeadLetterReplay({ store, ingest, now: Date.now, log: pino({ level: "silent" }) });
+      const replay = new DeadLetterReplay({ store, ingest, now: () => at, log: pino({ level: "silent" }) });
       expect(await replay.replay(await letterOf(poison.msg_id), "tech")).toMatchObject({ ok: false, reason: "stale" });
       // a newer report refused the same way, then the cause fixed: the replay stores it, once
       const newer = telemetryMessage(facts("dev-dl"), 13, at + 20, seededRandom(20));
@@ -221,6 +221,15 @@ describe.runIf(available)("PostgreSQL store", () => {
       expect((await store.history("dev-dl", 0, 10)).map((p) => p.telemetry.ts)).toEqual([at + 14, at + 20]);
       expect(await store.getDeadLetter(id)).toBeNull();
       expect(await replay.replay(id, "tech")).toBeNull();
+      // the claim on the first letter: one holder at a time, until it lapses or is released
+      const first = await letterOf(poison.msg_id);
+      expect(await store.claimDeadLetter(first, at, at + 60_000)).toBe(true);
+      expect(await store.claimDeadLetter(first, at + 1, at + 60_001)).toBe(false);
+      expect(await replay.replay(first, "tech")).toMatchObject({ ok: false, reason: "stale" });
+      expect(await store.claimDeadLetter(first, at + 60_001, at + 120_001)).toBe(true);
+      await store.releaseDeadLetter(first, "failed again", { msgId: poison.msg_id, deviceId: "dev-dl", at });
+      expect(await store.getDeadLetter(first)).toMatchObject({ error: "failed again" });
+      expect(await store.markSeen(poison.msg_id, "dev-dl", at)).toBe(false);
     } finally {
       await store.query("DROP TRIGGER IF EXISTS refuse_seq_13 ON telemetry_history");
       await store.query("DROP FUNCTION refuse_seq_13()");

@@ -40,6 +40,7 @@ export function adminHandlers(d: RouteDeps): Pick<Handlers, AdminOps> {
       const r = await d.deadLetters.replay(params.id, principal.name);
       if (!r) throw notFound(`dead letter ${params.id}`);
       if (!r.ok) throw httpError(r.reason === "not_a_report" ? "bad_request" : r.reason === "unavailable" ? "unavailable" : "conflict", r.message);
+      // (conflict: stale, busy, or it failed again)
       return { outcome: r.outcome, dead_letter: { ...r.deadLetter, id: r.deadLetter.id ?? params.id } };
     },
     listTokens: async () => ({ tokens: await d.tokens.list() }),

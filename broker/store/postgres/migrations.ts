@@ -264,4 +264,10 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: strin
       ALTER TABLE devices ADD COLUMN history_limit integer;
     `,
   },
+  {
+    version: 7,
+    name: "dead letters claimed while replayed",
+    // as SQLite migration 7
+    sql: `ALTER TABLE dead_letters ADD COLUMN claimed_until bigint;`,
+  },
 ];

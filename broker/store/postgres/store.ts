@@ -444,7 +444,7 @@ export class PostgresStore implements FleetStore, SqlQuery {
     if (!seen) return void (await this.#db.query("INSERT INTO dead_letters (at, target, attempts, error, body) VALUES ($1, $2, $3, $4, $5::jsonb)", args));
     // one statement, so the dead letter and its message id are recorded together or not at all
     await this.#db.query(
-      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($6, $7, $1) ON CONFLICT (msg_id) DO UPDATE SET received_at = excluded.received_at)
+      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($6, $7, $1) ON CONFLICT DO NOTHING)
        INSERT INTO dead_letters (at, target, attempts, error, body) VALUES ($1, $2, $3, $4, $5::jsonb)`,
       [...args, seen.msgId, seen.deviceId],
     );
@@ -457,6 +457,19 @@ export class PostgresStore implements FleetStore, SqlQuery {
   async getDeadLetter(id: number): Promise<DeadLetter | null> {
     const [r] = await this.#rows("SELECT * FROM dead_letters WHERE id = $1", [id]);
     return r ? toDeadLetter(r) : null;
+  }
+
+  async claimDeadLetter(id: number, now: number, until: number): Promise<boolean> {
+    return (await this.#count("UPDATE dead_letters SET claimed_until = $1 WHERE id = $2 AND (claimed_until IS NULL OR claimed_until < $3)", [until, id, now])) > 0;
+  }
+
+  async releaseDeadLetter(id: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void> {
+    // one statement: the letter released and its id recorded together
+    await this.#db.query(
+      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($3, $4, $5) ON CONFLICT DO NOTHING)
+       UPDATE dead_letters SET claimed_until = NULL, error = $2 WHERE id = $1`,
+      [id, error, seen.msgId, seen.deviceId, seen.at],
+    );
   }
 
   async deleteDeadLetter(id: number): Promise<boolean> {

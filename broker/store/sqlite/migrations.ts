@@ -238,4 +238,11 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       DROP INDEX IF EXISTS tickets_incident;
     `,
   },
+  {
+    version: 7,
+    name: "dead letters claimed while replayed",
+    // a replay claims its dead letter for a while instead of deleting it first: a replay that cannot finish
+    // (the store lost, the process killed) leaves it to reappear when the claim lapses (broker/ingest/replay.ts)
+    sql: `ALTER TABLE dead_letters ADD COLUMN claimed_until INTEGER;`,
+  },
 ];

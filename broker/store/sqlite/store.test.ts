@@ -69,6 +69,17 @@ describe("SQLite store", () => {
     expect(await store.markSeen("old-message-id", "dev-a", now)).toBe(true);
     expect(await store.markSeen("new-message-id", "dev-a", now)).toBe(false);
     expect((await store.listDeadLetters()).map((l) => l.error)).toEqual(["recent"]);
+    // a replay's claim on a dead letter: one holder at a time, until it lapses or is released
+    const id = (await store.listDeadLetters())[0]!.id!;
+    expect(await store.claimDeadLetter(id, now, now + 60_000)).toBe(true);
+    expect(await store.claimDeadLetter(id, now + 1, now + 60_001)).toBe(false);
+    expect(await store.claimDeadLetter(id, now + 60_001, now + 120_001)).toBe(true);
+    await store.releaseDeadLetter(id, "failed again", { msgId: "m-x", deviceId: "dev-a", at: now });
+    expect(await store.getDeadLetter(id)).toMatchObject({ error: "failed again" });
+    expect(await store.markSeen("m-x", "dev-a", now)).toBe(false);
+    expect(await store.claimDeadLetter(id, now + 60_002, now + 120_002)).toBe(true);
+    expect(await store.deleteDeadLetter(id)).toBe(true);
+    expect(await store.claimDeadLetter(id, now, now + 1)).toBe(false);
     await store.close();
   });
 

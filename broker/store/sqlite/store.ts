@@ -332,8 +332,7 @@ export class SqliteStore implements FleetStore {
 
   async addDeadLetter(d: DeadLetter, seen?: { msgId: string; deviceId: string }): Promise<void> {
     // the same transaction: the ingest calls it inside oneTransaction, and a lone call runs autocommit twice at worst
-    // the mark carries the dead letter's time, whatever marked the id before: a replay forgets exactly it
-    if (seen) this.#q("INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?) ON CONFLICT(msg_id) DO UPDATE SET received_at = excluded.received_at").run(seen.msgId, seen.deviceId, d.at);
+    if (seen) this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(seen.msgId, seen.deviceId, d.at);
     this.#q("INSERT INTO dead_letters (at, target, attempts, error, body) VALUES (?, ?, ?, ?, ?)").run(d.at, d.target, d.attempts, d.error, JSON.stringify(d.body));
   }
 
@@ -344,6 +343,15 @@ export class SqliteStore implements FleetStore {
   async getDeadLetter(id: number): Promise<DeadLetter | null> {
     const r = this.#q("SELECT * FROM dead_letters WHERE id = ?").get(id) as Row | undefined;
     return r ? toDeadLetter(r) : null;
+  }
+
+  async claimDeadLetter(id: number, now: number, until: number): Promise<boolean> {
+    return Number(this.#q("UPDATE dead_letters SET claimed_until = ? WHERE id = ? AND (claimed_until IS NULL OR claimed_until < ?)").run(until, id, now).changes) > 0;
+  }
+
+  async releaseDeadLetter(id: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void> {
+    this.#q("UPDATE dead_letters SET claimed_until = NULL, error = ? WHERE id = ?").run(error, id);
+    this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(seen.msgId, seen.deviceId, seen.at);
   }
 
   async deleteDeadLetter(id: number): Promise<boolean> {
