@@ -66,12 +66,8 @@ export class IngestPipeline {
       this.stats.duplicates++;
       return "duplicate";
     }
-    const pending = this.#unforgotten.size > 0 ? this.#unforgotten.get(msgId) : undefined;
-    if (pending !== undefined) {
-      // the store is back (or this throws, and the device sends it again later)
-      await this.#o.store.forgetSeen(msgId, pending);
-      this.#unforgotten.delete(msgId);
-    }
+    // the store is back (or this throws, and the device sends it again later)
+    await this.forgetPending(msgId);
     const later: (() => void)[] = [];
     const mark: { storedAt: number | null } = { storedAt: null };
     let outcome: IngestOutcome;
@@ -93,6 +89,14 @@ export class IngestPipeline {
     this.attempts.settled(msgId);
     for (const fn of later) fn();
     return outcome;
+  }
+
+  /** Forgets the mark a failed delivery of this report could not forget at the time, if any; throws when it still cannot. */
+  async forgetPending(msgId: string): Promise<void> {
+    const pending = this.#unforgotten.size > 0 ? this.#unforgotten.get(msgId) : undefined;
+    if (pending === undefined) return;
+    await this.#o.store.forgetSeen(msgId, pending);
+    this.#unforgotten.delete(msgId);
   }
 
   /**
@@ -140,9 +144,10 @@ export class IngestPipeline {
   async #deadLetter(d: Exclude<Decoded, { ok: false }>, err: Error, attempts: number): Promise<IngestOutcome> {
     const msgId = d.message.msg_id;
     const error = maskString(err.message);
+    // a half-stored earlier attempt's mark first (its reminder), so that only the dead letter's own remains
+    await this.forgetPending(msgId);
     await oneTransaction(() => this.#o.store.addDeadLetter({ at: this.#now(), target: `ingest:${d.kind}`, attempts, error, body: redact(d.message) }, { msgId, deviceId: d.deviceId }));
     this.attempts.deadLettered(msgId);
-    this.#unforgotten.delete(msgId);
     this.stats.deadLettered++;
     this.#o.refusals.record("dead_lettered", d.deviceId, `${d.kind} ${msgId} failed ${attempts} times: ${error}`);
     this.#o.log.error({ device: d.deviceId, kind: d.kind, msg_id: msgId, attempts, err: error }, "report stored as a dead letter after repeated processing failures; it was acknowledged");

@@ -6,8 +6,11 @@ import type { DeadLetter, FleetStore } from "../store/types.ts";
 import type { IngestPipeline } from "./pipeline.ts";
 
 const PREFIX = "ingest:";
-/** How long a replay holds its dead letter: far longer than processing one report takes. */
-const CLAIM_MS = 60_000;
+/**
+ * How long a replay holds its dead letter: far longer than processing one report takes, even against a
+ * database at the end of the longest store.retry_ms and query_timeout_ms the configuration allows.
+ */
+const CLAIM_MS = 30 * 60_000;
 
 /**
  * Replays a dead-lettered device report once its cause is fixed (a constraint dropped, a fleet upgraded):
@@ -53,7 +56,11 @@ export class DeadLetterReplay implements DeadLetterActions {
     if (stale) return this.#audited(id, actor, letter, { ok: false, reason: "stale", message: `dead letter ${id} ${stale}, so replaying it would roll the device's state back; it is kept` });
     // claimed: one replay at a time (a double click, a second technician, another replica)
     const now = this.#o.now();
-    if (!(await store.claimDeadLetter(id, now, now + CLAIM_MS))) return { ok: false, reason: "busy", message: `dead letter ${id} is being replayed by another request; list the dead letters again in a minute` };
+    const claim = now + CLAIM_MS;
+    if (!(await store.claimDeadLetter(id, now, claim))) {
+      if (!(await store.getDeadLetter(id))) return null;
+      return { ok: false, reason: "busy", message: `dead letter ${id} is being replayed by another request; list the dead letters again in a minute` };
+    }
     let outcome;
     try {
       await store.forgetSeen(report.msgId, letter.at);
@@ -62,9 +69,11 @@ export class DeadLetterReplay implements DeadLetterActions {
     } catch (err) {
       const why = maskString((err as Error).message);
       const down = isStoreFailure(err);
-      // released with its mark, so neither a redelivery nor a later replay processes it twice; if even that
-      // fails, the claim lapses and the letter comes back
-      await store.releaseDeadLetter(id, why, { msgId: report.msgId, deviceId: report.deviceId, at: letter.at }).catch((e: Error) => log.error({ err: maskString(e.message), dead_letter: id }, "dead letter not released; it comes back when its claim lapses"));
+      // a half-stored replay's own mark goes first (the store may still be down: then it stays in this
+      // process's memory); released with the letter's mark, so neither a redelivery nor a later replay
+      // processes it twice; if even that fails, the claim lapses and the letter comes back
+      await ingest.forgetPending(report.msgId).catch(() => undefined);
+      await store.releaseDeadLetter(id, claim, why, { msgId: report.msgId, deviceId: report.deviceId, at: letter.at }).catch((e: Error) => log.error({ err: maskString(e.message), dead_letter: id }, "dead letter not released; it comes back when its claim lapses"));
       return this.#audited(id, actor, letter, {
         ok: false,
         reason: down ? "unavailable" : "failed",
@@ -72,7 +81,7 @@ export class DeadLetterReplay implements DeadLetterActions {
       });
     }
     // stored: a letter that could not be deleted comes back when its claim lapses, and its replay then finds the report stored (a duplicate)
-    await store.deleteDeadLetter(id).catch((e: Error) => log.error({ err: maskString(e.message), dead_letter: id }, "replayed dead letter not deleted; it comes back as a duplicate when its claim lapses"));
+    await store.deleteDeadLetter(id, claim).catch((e: Error) => log.error({ err: maskString(e.message), dead_letter: id }, "replayed dead letter not deleted; it comes back as a duplicate when its claim lapses"));
     log.info({ dead_letter: id, device: report.deviceId, msg_id: report.msgId, outcome, by: actor }, "dead letter replayed");
     return this.#audited(id, actor, letter, { ok: true, outcome, deadLetter: letter });
   }

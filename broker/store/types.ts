@@ -326,11 +326,13 @@ export interface FleetStore {
   /** Claims a dead letter for a replay until `until`; false when it is gone or another replay holds it. */
   claimDeadLetter(id: number, now: number, until: number): Promise<boolean>;
   /**
-   * Ends a claim that did not store the report: the letter stays, with the replay's error, and its message id
-   * is recorded again (with the letter's time) so that neither a redelivery nor a replay processes it twice.
+   * Ends this claim (`claimedUntil`, as claimed) of a replay that did not store the report: the letter stays,
+   * with the replay's error, and its message id is recorded again (with the letter's time) so that neither a
+   * redelivery nor a replay processes it twice. A claim that lapsed and was taken by another replay is left alone.
    */
-  releaseDeadLetter(id: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void>;
-  deleteDeadLetter(id: number): Promise<boolean>;
+  releaseDeadLetter(id: number, claimedUntil: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void>;
+  /** Deletes a dead letter (with `claimedUntil`, only while that claim holds it); false when it was not there. */
+  deleteDeadLetter(id: number, claimedUntil?: number): Promise<boolean>;
 
   /** `{ online: true }` reads a counter the store keeps as devices change state (the blast radius asks on every diagnosis). */
   countDevices(filter?: { online?: boolean }): Promise<number>;

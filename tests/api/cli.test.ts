@@ -128,5 +128,8 @@ describe("edge-fleet CLI against a running server", () => {
     expect(io.out.at(-1)).toBe("dead letter 3 replayed (ingest:telemetry): accepted");
     expect((await api.store.history("speaker-9", 0, 10)).map((p) => p.telemetry.seq)).toEqual([4]);
     expect(await remoteMain(["dead-letters", "replay"], env).catch((e: Error) => e.message)).toMatch(/name the dead letter by its number/);
+    expect(await remoteMain(["dead-letters", "rm", "1"], env)).toBe(0);
+    expect(io.out.at(-1)).toBe("dead letter 1 discarded");
+    expect((await api.store.listDeadLetters()).map((l) => l.id)).toEqual([2]);
   });
 });

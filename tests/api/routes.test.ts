@@ -222,6 +222,15 @@ describe("REST API behaviour", () => {
     await api.store.addDeadLetter({ at: T0 + 7, target: "ingest:state", attempts: 3, error: "refused", body: s }, { msgId: s.msg_id, deviceId: "speaker-8" });
     expect((await api.app.inject({ method: "POST", url: "/api/dead-letters/3/replay", headers: api.auth("technician") })).json().error.message).toMatch(/^dead letter 3 is a state report/);
     expect((await api.store.listDeadLetters()).map((l) => l.id)).toEqual([3, 2]);
+    // dealt with some other way: discarded (audited), never while a replay holds it
+    const del = (id: number, role: "technician" | "viewer" = "technician") => api.app.inject({ method: "DELETE", url: `/api/dead-letters/${id}`, headers: api.auth(role) });
+    expect((await del(3, "viewer")).statusCode).toBe(403);
+    expect(await api.store.claimDeadLetter(2, Date.now(), Date.now() + 60_000)).toBe(true);
+    expect((await del(2)).json().error).toMatchObject({ code: "conflict", message: expect.stringMatching(/^dead letter 2 is being replayed/) });
+    expect((await del(3)).json()).toEqual({ deleted: true });
+    expect((await del(3)).statusCode).toBe(404);
+    expect((await api.store.listDeadLetters()).map((l) => l.id)).toEqual([2]);
+    expect(await api.store.listAudit("dead_letter:3")).toMatchObject([{ action: "dead_letter.discard", actor: "technician-user" }, { action: "dead_letter.replay", detail: { refused: "stale" } }]);
   });
 
   it("streams live events over SSE to a token holder, filtered by device", async () => {

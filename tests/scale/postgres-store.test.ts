@@ -227,7 +227,11 @@ describe.runIf(available)("PostgreSQL store", () => {
       expect(await store.claimDeadLetter(first, at + 1, at + 60_001)).toBe(false);
       expect(await replay.replay(first, "tech")).toMatchObject({ ok: false, reason: "stale" });
       expect(await store.claimDeadLetter(first, at + 60_001, at + 120_001)).toBe(true);
-      await store.releaseDeadLetter(first, "failed again", { msgId: poison.msg_id, deviceId: "dev-dl", at });
+      // the lapsed claim's holder can neither release nor delete what the new claim holds
+      await store.releaseDeadLetter(first, at + 60_000, "stale holder", { msgId: poison.msg_id, deviceId: "dev-dl", at });
+      expect(await store.deleteDeadLetter(first, at + 60_000)).toBe(false);
+      expect(await store.getDeadLetter(first)).toMatchObject({ error: expect.not.stringMatching(/stale holder/) });
+      await store.releaseDeadLetter(first, at + 120_001, "failed again", { msgId: poison.msg_id, deviceId: "dev-dl", at });
       expect(await store.getDeadLetter(first)).toMatchObject({ error: "failed again" });
       expect(await store.markSeen(poison.msg_id, "dev-dl", at)).toBe(false);
     } finally {

@@ -13,7 +13,7 @@ Usage:
   edge-fleet tickets show|ack|resolve ID [--note TEXT] | assign ID --assignee NAME | comment ID --text TEXT
   edge-fleet tickets export [--format csv|json] [--out FILE]
   edge-fleet silences [ls] | add --matcher key=value... --comment TEXT [--duration MINUTES] | rm ID
-  edge-fleet dead-letters [ls] [--limit N] | replay ID   what the fleet gave up on; replay a report once its cause is fixed
+  edge-fleet dead-letters [ls] [--limit N] | replay ID | rm ID   what the fleet gave up on; replay a report once its cause is fixed
   edge-fleet diagnose ID [--check text --check voice ...] [--timeout SECONDS]
   edge-fleet bundle ID [--out FILE] [--timeout SECONDS]
 
@@ -200,7 +200,14 @@ async function deadLetters(c: RemoteClient, out: Out, sub: string, id: string | 
     out.print(`dead letter ${n} replayed (${r.dead_letter.target}): ${r.outcome}`, r);
     return 0;
   }
-  if (sub !== "ls") usage(`unknown dead-letters command '${sub}'; use ls or replay`);
+  if (sub === "rm") {
+    const n = Number(id);
+    if (!id || !Number.isInteger(n) || n < 1) usage("name the dead letter by its number: edge-fleet dead-letters rm ID (edge-fleet dead-letters lists them)");
+    await c.delete(`/api/dead-letters/${n}`);
+    out.print(`dead letter ${n} discarded`, { deleted: true, id: n });
+    return 0;
+  }
+  if (sub !== "ls") usage(`unknown dead-letters command '${sub}'; use ls, replay or rm`);
   const limit = f.limit === undefined ? 50 : Number(f.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 5000) usage("--limit is a whole number from 1 to 5000");
   const { dead_letters: list } = await c.get<{ dead_letters: Letter[] }>(`/api/dead-letters?${qs({ limit: String(limit) })}`);

@@ -115,6 +115,12 @@ export const ROUTES = {
     params: z.object({ id: z.coerce.number().int().min(1) }), response: z.object({ outcome: z.string(), dead_letter: S.DeadLetter }),
   },
 
+  deleteDeadLetter: {
+    method: "DELETE", url: "/api/dead-letters/:id", access: "technician", tag: "admin",
+    summary: "Discards a dead letter someone has dealt with (audited); one a replay is holding answers 409.",
+    params: z.object({ id: z.coerce.number().int().min(1) }), response: z.object({ deleted: z.literal(true) }),
+  },
+
   listTokens: { method: "GET", url: "/api/tokens", access: "admin", tag: "auth", summary: "API tokens (never their secrets).", response: z.object({ tokens: z.array(S.ApiToken) }) },
   createToken: { method: "POST", url: "/api/tokens", access: "admin", tag: "auth", status: 201, summary: "Creates an API token and returns its secret once.", body: z.object({ name: z.string().min(1).max(64), role: Role }).strict(), response: z.object({ token: S.ApiToken, secret: z.string() }) },
   revokeToken: { method: "DELETE", url: "/api/tokens/:id", access: "admin", tag: "auth", summary: "Revokes an API token at once.", params: z.object({ id: z.string().min(1).max(64) }), response: z.object({ revoked: z.literal(true) }) },

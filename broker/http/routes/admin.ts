@@ -2,7 +2,7 @@ import type { Handlers } from "../api/register.ts";
 import { httpError, notFound } from "../errors.ts";
 import type { RouteDeps } from "./deps.ts";
 
-type AdminOps = "listSilences" | "createSilence" | "deleteSilence" | "listDeadLetters" | "replayDeadLetter" | "listTokens" | "createToken" | "revokeToken" | "whoami";
+type AdminOps = "listSilences" | "createSilence" | "deleteSilence" | "listDeadLetters" | "replayDeadLetter" | "deleteDeadLetter" | "listTokens" | "createToken" | "revokeToken" | "whoami";
 
 const HOUR_MS = 3_600_000;
 
@@ -42,6 +42,16 @@ export function adminHandlers(d: RouteDeps): Pick<Handlers, AdminOps> {
       if (!r.ok) throw httpError(r.reason === "not_a_report" ? "bad_request" : r.reason === "unavailable" ? "unavailable" : "conflict", r.message);
       // (conflict: stale, busy, or it failed again)
       return { outcome: r.outcome, dead_letter: { ...r.deadLetter, id: r.deadLetter.id ?? params.id } };
+    },
+    deleteDeadLetter: async ({ params, principal }) => {
+      const letter = await d.store.getDeadLetter(params.id);
+      if (!letter) throw notFound(`dead letter ${params.id}`);
+      // a replay holding it decides its fate: not discarded under it
+      if (!(await d.store.claimDeadLetter(params.id, d.now(), d.now() + 60_000))) throw httpError("conflict", `dead letter ${params.id} is being replayed; list the dead letters again in a minute`);
+      await d.store.deleteDeadLetter(params.id);
+      await d.store.addAudit({ at: d.now(), actor: principal.name, action: "dead_letter.discard", subject: `dead_letter:${params.id}`, detail: { target: letter.target, error: letter.error } });
+      d.log.info({ dead_letter: params.id, target: letter.target, by: principal.tokenId }, "dead letter discarded");
+      return { deleted: true as const };
     },
     listTokens: async () => ({ tokens: await d.tokens.list() }),
     createToken: async ({ body, principal }) => {

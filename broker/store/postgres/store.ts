@@ -463,17 +463,17 @@ export class PostgresStore implements FleetStore, SqlQuery {
     return (await this.#count("UPDATE dead_letters SET claimed_until = $1 WHERE id = $2 AND (claimed_until IS NULL OR claimed_until < $3)", [until, id, now])) > 0;
   }
 
-  async releaseDeadLetter(id: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void> {
+  async releaseDeadLetter(id: number, claimedUntil: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void> {
     // one statement: the letter released and its id recorded together
     await this.#db.query(
       `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($3, $4, $5) ON CONFLICT DO NOTHING)
-       UPDATE dead_letters SET claimed_until = NULL, error = $2 WHERE id = $1`,
-      [id, error, seen.msgId, seen.deviceId, seen.at],
+       UPDATE dead_letters SET claimed_until = NULL, error = $2 WHERE id = $1 AND claimed_until = $6`,
+      [id, error, seen.msgId, seen.deviceId, seen.at, claimedUntil],
     );
   }
 
-  async deleteDeadLetter(id: number): Promise<boolean> {
-    return (await this.#count("DELETE FROM dead_letters WHERE id = $1", [id])) > 0;
+  async deleteDeadLetter(id: number, claimedUntil?: number): Promise<boolean> {
+    return (await this.#count("DELETE FROM dead_letters WHERE id = $1 AND ($2::bigint IS NULL OR claimed_until = $2)", [id, claimedUntil ?? null])) > 0;
   }
 
   async purge(c: { closedBefore: number; historyBefore: number; seenBefore: number; deadLettersBefore: number }): Promise<{ tickets: number; incidents: number; history: number; seen: number; deadLetters: number }> {

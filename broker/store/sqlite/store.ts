@@ -349,13 +349,13 @@ export class SqliteStore implements FleetStore {
     return Number(this.#q("UPDATE dead_letters SET claimed_until = ? WHERE id = ? AND (claimed_until IS NULL OR claimed_until < ?)").run(until, id, now).changes) > 0;
   }
 
-  async releaseDeadLetter(id: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void> {
-    this.#q("UPDATE dead_letters SET claimed_until = NULL, error = ? WHERE id = ?").run(error, id);
+  async releaseDeadLetter(id: number, claimedUntil: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void> {
+    this.#q("UPDATE dead_letters SET claimed_until = NULL, error = ? WHERE id = ? AND claimed_until = ?").run(error, id, claimedUntil);
     this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(seen.msgId, seen.deviceId, seen.at);
   }
 
-  async deleteDeadLetter(id: number): Promise<boolean> {
-    return Number(this.#q("DELETE FROM dead_letters WHERE id = ?").run(id).changes) > 0;
+  async deleteDeadLetter(id: number, claimedUntil?: number): Promise<boolean> {
+    return Number(this.#q("DELETE FROM dead_letters WHERE id = ?1 AND (?2 IS NULL OR claimed_until = ?2)").run(id, claimedUntil ?? null).changes) > 0;
   }
 
   async countDevices(f: { online?: boolean } = {}): Promise<number> {
