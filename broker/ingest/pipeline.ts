@@ -66,8 +66,8 @@ export class IngestPipeline {
       this.stats.duplicates++;
       return "duplicate";
     }
-    // the store is back (or this throws, and the device sends it again later)
-    await this.forgetPending(msgId);
+    // the store is back (or this throws, and the device sends it again later); no await on the hot path
+    if (this.#unforgotten.size > 0) await this.forgetPending(msgId);
     const later: (() => void)[] = [];
     const mark: { storedAt: number | null } = { storedAt: null };
     let outcome: IngestOutcome;
