@@ -59,7 +59,7 @@ export class DeadLetterReplay implements DeadLetterActions {
     const claim = now + CLAIM_MS;
     if (!(await store.claimDeadLetter(id, now, claim))) {
       if (!(await store.getDeadLetter(id))) return null;
-      return { ok: false, reason: "busy", message: `dead letter ${id} is being replayed by another request; list the dead letters again in a minute` };
+      return { ok: false, reason: "busy", message: `dead letter ${id} is held by another replay or a discard; list the dead letters again in a minute` };
     }
     let outcome;
     try {

@@ -208,7 +208,7 @@ describe("REST API behaviour", () => {
     const replay = () => api.app.inject({ method: "POST", url: "/api/dead-letters/1/replay", headers: api.auth("technician") });
     const answers = await Promise.all([replay(), replay(), replay()]);
     expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409, 409]);
-    expect(answers.find((r) => r.statusCode === 409)!.json().error.message).toMatch(/^dead letter 1 is being replayed by another request/);
+    expect(answers.find((r) => r.statusCode === 409)!.json().error.message).toMatch(/^dead letter 1 is held by another replay or a discard/);
     expect(await api.store.history("speaker-8", 0, 10)).toHaveLength(1);
     // older than the device's latest telemetry: kept, 409, and the device's latest stays the newer one
     const old = telemetryMsg("speaker-8", T0, 4);
@@ -226,7 +226,7 @@ describe("REST API behaviour", () => {
     const del = (id: number, role: "technician" | "viewer" = "technician") => api.app.inject({ method: "DELETE", url: `/api/dead-letters/${id}`, headers: api.auth(role) });
     expect((await del(3, "viewer")).statusCode).toBe(403);
     expect(await api.store.claimDeadLetter(2, Date.now(), Date.now() + 60_000)).toBe(true);
-    expect((await del(2)).json().error).toMatchObject({ code: "conflict", message: expect.stringMatching(/^dead letter 2 is being replayed/) });
+    expect((await del(2)).json().error).toMatchObject({ code: "conflict", message: expect.stringMatching(/^dead letter 2 is held by a replay or another discard/) });
     expect((await del(3)).json()).toEqual({ deleted: true });
     expect((await del(3)).statusCode).toBe(404);
     expect((await api.store.listDeadLetters()).map((l) => l.id)).toEqual([2]);

@@ -228,7 +228,10 @@ describe.runIf(available)("PostgreSQL store", () => {
       expect(await replay.replay(first, "tech")).toMatchObject({ ok: false, reason: "stale" });
       expect(await store.claimDeadLetter(first, at + 60_001, at + 120_001)).toBe(true);
       // the lapsed claim's holder can neither release nor delete what the new claim holds
+      await store.forgetSeen(poison.msg_id);
       await store.releaseDeadLetter(first, at + 60_000, "stale holder", { msgId: poison.msg_id, deviceId: "dev-dl", at });
+      // (nor records the mark: the current claim decides)
+      expect(await store.markSeen(poison.msg_id, "dev-dl", at)).toBe(true);
       expect(await store.deleteDeadLetter(first, at + 60_000)).toBe(false);
       expect(await store.getDeadLetter(first)).toMatchObject({ error: expect.not.stringMatching(/stale holder/) });
       await store.releaseDeadLetter(first, at + 120_001, "failed again", { msgId: poison.msg_id, deviceId: "dev-dl", at });

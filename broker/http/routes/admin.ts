@@ -46,10 +46,14 @@ export function adminHandlers(d: RouteDeps): Pick<Handlers, AdminOps> {
     deleteDeadLetter: async ({ params, principal }) => {
       const letter = await d.store.getDeadLetter(params.id);
       if (!letter) throw notFound(`dead letter ${params.id}`);
-      // a replay holding it decides its fate: not discarded under it
-      if (!(await d.store.claimDeadLetter(params.id, d.now(), d.now() + 60_000))) throw httpError("conflict", `dead letter ${params.id} is being replayed; list the dead letters again in a minute`);
-      await d.store.deleteDeadLetter(params.id);
-      await d.store.addAudit({ at: d.now(), actor: principal.name, action: "dead_letter.discard", subject: `dead_letter:${params.id}`, detail: { target: letter.target, error: letter.error } });
+      // a replay holding it decides its fate: not discarded under it; the delete acts on this claim only
+      const until = d.now() + 60_000;
+      const held = `dead letter ${params.id} is held by a replay or another discard; list the dead letters again in a minute`;
+      if (!(await d.store.claimDeadLetter(params.id, d.now(), until))) throw (await d.store.getDeadLetter(params.id)) ? httpError("conflict", held) : notFound(`dead letter ${params.id}`);
+      if (!(await d.store.deleteDeadLetter(params.id, until))) throw httpError("conflict", held);
+      await d.store
+        .addAudit({ at: d.now(), actor: principal.name, action: "dead_letter.discard", subject: `dead_letter:${params.id}`, detail: { target: letter.target, error: letter.error } })
+        .catch((err: Error) => d.log.error({ err: err.message, dead_letter: params.id }, "discard not audited"));
       d.log.info({ dead_letter: params.id, target: letter.target, by: principal.tokenId }, "dead letter discarded");
       return { deleted: true as const };
     },

@@ -464,10 +464,10 @@ export class PostgresStore implements FleetStore, SqlQuery {
   }
 
   async releaseDeadLetter(id: number, claimedUntil: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void> {
-    // one statement: the letter released and its id recorded together
+    // one statement: the letter released and its id recorded together; a holder whose claim lapsed records nothing
     await this.#db.query(
-      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($3, $4, $5) ON CONFLICT DO NOTHING)
-       UPDATE dead_letters SET claimed_until = NULL, error = $2 WHERE id = $1 AND claimed_until = $6`,
+      `WITH u AS (UPDATE dead_letters SET claimed_until = NULL, error = $2 WHERE id = $1 AND claimed_until = $6 RETURNING id)
+       INSERT INTO seen_messages (msg_id, device_id, received_at) SELECT $3, $4, $5 WHERE EXISTS (SELECT 1 FROM u) ON CONFLICT DO NOTHING`,
       [id, error, seen.msgId, seen.deviceId, seen.at, claimedUntil],
     );
   }

@@ -74,8 +74,11 @@ describe("SQLite store", () => {
     expect(await store.claimDeadLetter(id, now, now + 60_000)).toBe(true);
     expect(await store.claimDeadLetter(id, now + 1, now + 60_001)).toBe(false);
     expect(await store.claimDeadLetter(id, now + 60_001, now + 120_001)).toBe(true);
-    // the lapsed claim's holder can neither release nor delete what the new claim holds
+    // the lapsed claim's holder can neither release (nor record the mark) nor delete what the new claim holds
     await store.releaseDeadLetter(id, now + 60_000, "stale holder", { msgId: "m-x", deviceId: "dev-a", at: now });
+    expect(await store.getDeadLetter(id)).toMatchObject({ error: "recent" });
+    expect(await store.markSeen("m-x", "dev-a", now)).toBe(true);
+    await store.forgetSeen("m-x");
     expect(await store.deleteDeadLetter(id, now + 60_000)).toBe(false);
     expect(await store.claimDeadLetter(id, now + 60_002, now + 1)).toBe(false);
     await store.releaseDeadLetter(id, now + 120_001, "failed again", { msgId: "m-x", deviceId: "dev-a", at: now });

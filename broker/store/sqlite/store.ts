@@ -350,7 +350,8 @@ export class SqliteStore implements FleetStore {
   }
 
   async releaseDeadLetter(id: number, claimedUntil: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void> {
-    this.#q("UPDATE dead_letters SET claimed_until = NULL, error = ? WHERE id = ? AND claimed_until = ?").run(error, id, claimedUntil);
+    // a holder whose claim lapsed records nothing: the mark is the current claim's business
+    if (Number(this.#q("UPDATE dead_letters SET claimed_until = NULL, error = ? WHERE id = ? AND claimed_until = ?").run(error, id, claimedUntil).changes) === 0) return;
     this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(seen.msgId, seen.deviceId, seen.at);
   }
 
