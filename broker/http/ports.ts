@@ -64,6 +64,8 @@ export type ReplayResult =
 /** Dead letters (broker/ingest/replay.ts): a device report that kept failing, processed again once its cause is fixed. */
 export interface DeadLetterActions {
   replay(id: number, actor: string): Promise<ReplayResult | null>;
+  /** Discards one (audited): "gone" when there is none, "busy" while a replay or another discard holds it. */
+  discard(id: number, actor: string): Promise<"discarded" | "gone" | "busy">;
 }
 
 export interface CommandActions {

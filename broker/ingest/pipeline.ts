@@ -78,9 +78,10 @@ export class IngestPipeline {
       // all its effects (a later SQLite batch rolled back; on PostgreSQL every statement commits alone). It is
       // forgotten, so that the redelivery is processed rather than dropped as a duplicate; only this
       // delivery's mark (by its receive time), never one another delivery or replica stored.
-      if (mark.storedAt !== null) await this.#forget(msgId, mark.storedAt, isStoreFailure(err) && !(err instanceof BatchRolledBackError));
+      const storeFailure = isStoreFailure(err);
+      if (mark.storedAt !== null) await this.#forget(msgId, mark.storedAt, storeFailure && !(err instanceof BatchRolledBackError));
       // the store failing is nobody's report: refused as it is, sent again, however often (nothing is lost)
-      if (isStoreFailure(err)) throw err;
+      if (storeFailure) throw err;
       const failures = this.attempts.failed(msgId);
       this.#o.log.warn({ device: decoded.deviceId, kind: decoded.kind, msg_id: msgId, failures, err: maskString((err as Error).message) }, "processing a report failed; its device sends it again");
       if (failures < this.attempts.max || !mayDeadLetter) throw err;

@@ -9,7 +9,7 @@ import { SqliteStore } from "../store/sqlite/store.ts";
 import { batchPerTick } from "../store/tick-batch.ts";
 import { TicketEngine } from "../tickets/engine.ts";
 import { ManualScheduler } from "../testing/harness.ts";
-import { encode, telemetryMsg } from "../testing/messages.ts";
+import { diagnosisMsg, encode, telemetryMsg } from "../testing/messages.ts";
 import { IngestPipeline } from "./pipeline.ts";
 import { DeadLetterReplay } from "./replay.ts";
 
@@ -48,6 +48,20 @@ afterEach(async () => {
 
 const report = (device: string, seq: number) => encode.telemetry(telemetryMsg(device, clock.now(), seq));
 const send = (device: string, payload: Buffer) => ingest.handle(topicFor("telemetry", device), payload, device);
+
+/**
+ * A cloud_outage diagnosis from `device` sent while the ticket engine is busy (its periodic pass, say), so its
+ * ticket work runs in a later turn than its dedup mark and row; `release` lets the engine go on.
+ */
+function diagnosisBehindBusyEngine(device: string) {
+  let release!: () => void;
+  void tickets.serial(() => new Promise<void>((r) => (release = r)));
+  const payload = encode.diagnosis(diagnosisMsg(device, clock.now(), { fault: "cloud_outage" }));
+  const handled = ingest.handle(topicFor("diagnosis", device), payload, device);
+  handled.catch(() => undefined); // awaited by the test
+  // (the engine takes up the hold a microtask later: read it when called)
+  return { payload, handled, release: () => release() };
+}
 
 describe("a report whose processing keeps failing (poison message)", () => {
   it("is refused twice, then kept as a dead letter and acknowledged, and its device's next report is stored", async () => {
@@ -95,12 +109,7 @@ describe("a report whose processing keeps failing (poison message)", () => {
   });
 
   it("refuses a report whose diagnosis waited for the ticket engine when a poison rolled back the turn it began in, and processes its redelivery", async () => {
-    const { diagnosisMsg } = await import("../testing/messages.ts");
-    // the engine is busy (its periodic pass, say): the diagnosis's ticket work runs in a later turn
-    let release!: () => void;
-    void tickets.serial(() => new Promise<void>((r) => (release = r)));
-    const diagnosis = encode.diagnosis(diagnosisMsg("dev-b", clock.now(), { fault: "cloud_outage" }));
-    const d = ingest.handle(topicFor("diagnosis", "dev-b"), diagnosis, "dev-b");
+    const { payload: diagnosis, handled: d, release } = diagnosisBehindBusyEngine("dev-b");
     // the poison fails in the same turn as the diagnosis's dedup mark and row
     await expect(send("dev-a", report("dev-a", 13))).rejects.toThrow(/seq 13 refused/);
     release();
@@ -115,12 +124,7 @@ describe("a report whose processing keeps failing (poison message)", () => {
   });
 
   it("forgets the dedup mark of a diagnosis whose first turn committed and whose ticket's turn was rolled back, so its redelivery is processed", async () => {
-    const { diagnosisMsg } = await import("../testing/messages.ts");
-    let release!: () => void;
-    void tickets.serial(() => new Promise<void>((r) => (release = r)));
-    const diagnosis = encode.diagnosis(diagnosisMsg("dev-c", clock.now(), { fault: "cloud_outage" }));
-    const d = ingest.handle(topicFor("diagnosis", "dev-c"), diagnosis, "dev-c");
-    d.catch(() => undefined); // awaited below
+    const { payload: diagnosis, handled: d, release } = diagnosisBehindBusyEngine("dev-c");
     // its dedup mark and row commit on their own
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));

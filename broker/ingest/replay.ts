@@ -55,12 +55,9 @@ export class DeadLetterReplay implements DeadLetterActions {
     const stale = await this.#stale(report);
     if (stale) return this.#audited(id, actor, letter, { ok: false, reason: "stale", message: `dead letter ${id} ${stale}, so replaying it would roll the device's state back; it is kept` });
     // claimed: one replay at a time (a double click, a second technician, another replica)
-    const now = this.#o.now();
-    const claim = now + CLAIM_MS;
-    if (!(await store.claimDeadLetter(id, now, claim))) {
-      if (!(await store.getDeadLetter(id))) return null;
-      return { ok: false, reason: "busy", message: `dead letter ${id} is held by another replay or a discard; list the dead letters again in a minute` };
-    }
+    const claim = await this.#claim(id, CLAIM_MS);
+    if (claim === "gone") return null;
+    if (claim === "busy") return { ok: false, reason: "busy", message: `dead letter ${id} is held by another replay or a discard; list the dead letters again in a minute` };
     let outcome;
     try {
       await store.forgetSeen(report.msgId, letter.at);
@@ -84,6 +81,28 @@ export class DeadLetterReplay implements DeadLetterActions {
     await store.deleteDeadLetter(id, claim).catch((e: Error) => log.error({ err: maskString(e.message), dead_letter: id }, "replayed dead letter not deleted; it comes back as a duplicate when its claim lapses"));
     log.info({ dead_letter: id, device: report.deviceId, msg_id: report.msgId, outcome, by: actor }, "dead letter replayed");
     return this.#audited(id, actor, letter, { ok: true, outcome, deadLetter: letter });
+  }
+
+  async discard(id: number, actor: string): Promise<"discarded" | "gone" | "busy"> {
+    const { store, log } = this.#o;
+    const letter = await store.getDeadLetter(id);
+    if (!letter) return "gone";
+    // a replay holding it decides its fate: not discarded under it; the delete acts on this claim only
+    const claim = await this.#claim(id, 60_000);
+    if (claim === "gone" || claim === "busy") return claim;
+    if (!(await store.deleteDeadLetter(id, claim))) return "busy";
+    await store
+      .addAudit({ at: this.#o.now(), actor, action: "dead_letter.discard", subject: `dead_letter:${id}`, detail: { target: letter.target, error: letter.error } })
+      .catch((err: Error) => log.error({ err: err.message, dead_letter: id }, "discard not audited"));
+    log.info({ dead_letter: id, target: letter.target, by: actor }, "dead letter discarded");
+    return "discarded";
+  }
+
+  /** Claims the letter for `ms`: the claim's value (what release and delete must name), or why not. */
+  async #claim(id: number, ms: number): Promise<number | "gone" | "busy"> {
+    const now = this.#o.now();
+    if (await this.#o.store.claimDeadLetter(id, now, now + ms)) return now + ms;
+    return (await this.#o.store.getDeadLetter(id)) ? "busy" : "gone";
   }
 
   /** Why replaying this report would take the device backwards, or null. */

@@ -12,6 +12,10 @@ export function adminHandlers(d: RouteDeps): Pick<Handlers, AdminOps> {
     if (!d.silences) throw httpError("unavailable", "silences are not available in this fleet (no ticket engine with silences is wired); upgrade edge-fleet");
     return d.silences;
   };
+  const deadLetters = () => {
+    if (!d.deadLetters) throw httpError("unavailable", "dead-letter replay is not available in this fleet (no ingest is wired); upgrade edge-fleet");
+    return d.deadLetters;
+  };
   return {
     whoami: ({ principal }) => principal,
     listSilences: async () => ({ silences: await silences().list() }),
@@ -36,25 +40,16 @@ export function adminHandlers(d: RouteDeps): Pick<Handlers, AdminOps> {
     },
     listDeadLetters: async ({ query }) => ({ dead_letters: (await d.store.listDeadLetters(query.limit)).map((l) => ({ ...l, id: l.id ?? 0 })) }),
     replayDeadLetter: async ({ params, principal }) => {
-      if (!d.deadLetters) throw httpError("unavailable", "dead-letter replay is not available in this fleet (no ingest is wired); upgrade edge-fleet");
-      const r = await d.deadLetters.replay(params.id, principal.name);
+      const r = await deadLetters().replay(params.id, principal.name);
       if (!r) throw notFound(`dead letter ${params.id}`);
       if (!r.ok) throw httpError(r.reason === "not_a_report" ? "bad_request" : r.reason === "unavailable" ? "unavailable" : "conflict", r.message);
       // (conflict: stale, busy, or it failed again)
       return { outcome: r.outcome, dead_letter: { ...r.deadLetter, id: r.deadLetter.id ?? params.id } };
     },
     deleteDeadLetter: async ({ params, principal }) => {
-      const letter = await d.store.getDeadLetter(params.id);
-      if (!letter) throw notFound(`dead letter ${params.id}`);
-      // a replay holding it decides its fate: not discarded under it; the delete acts on this claim only
-      const until = d.now() + 60_000;
-      const held = `dead letter ${params.id} is held by a replay or another discard; list the dead letters again in a minute`;
-      if (!(await d.store.claimDeadLetter(params.id, d.now(), until))) throw (await d.store.getDeadLetter(params.id)) ? httpError("conflict", held) : notFound(`dead letter ${params.id}`);
-      if (!(await d.store.deleteDeadLetter(params.id, until))) throw httpError("conflict", held);
-      await d.store
-        .addAudit({ at: d.now(), actor: principal.name, action: "dead_letter.discard", subject: `dead_letter:${params.id}`, detail: { target: letter.target, error: letter.error } })
-        .catch((err: Error) => d.log.error({ err: err.message, dead_letter: params.id }, "discard not audited"));
-      d.log.info({ dead_letter: params.id, target: letter.target, by: principal.tokenId }, "dead letter discarded");
+      const r = await deadLetters().discard(params.id, principal.name);
+      if (r === "gone") throw notFound(`dead letter ${params.id}`);
+      if (r === "busy") throw httpError("conflict", `dead letter ${params.id} is held by a replay or another discard; list the dead letters again in a minute`);
       return { deleted: true as const };
     },
     listTokens: async () => ({ tokens: await d.tokens.list() }),
