@@ -2,7 +2,7 @@ import { decodeMessage, maskString, redact, TOPICS, type Decoded } from "../../s
 import type { FleetEvents } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { Refusals } from "../mqtt/refusals.ts";
-import { BatchRolledBackError, isStoreFailure } from "../store/failures.ts";
+import { isStoreFailure } from "../store/failures.ts";
 import { oneTransaction } from "../store/tick-batch.ts";
 import type { FleetStore } from "../store/types.ts";
 import type { TicketEngine } from "../tickets/engine.ts";
@@ -34,11 +34,8 @@ export class IngestPipeline {
   #now: () => number;
   readonly stats = { accepted: 0, duplicates: 0, refused: 0, deadLettered: 0 };
   readonly attempts: ProcessingAttempts;
-  /**
-   * Dedup marks of failed deliveries that could not be forgotten at once (the store was down), by message id:
-   * the receive time that mark carries. Forgotten before the redelivery is processed.
-   */
-  #unforgotten = new Map<string, number>();
+  /** Diagnoses being processed, by message id: the last delivery's processing (#handle). */
+  #diagnosesInFlight = new Map<string, Promise<IngestOutcome>>();
 
   constructor(opts: IngestOptions) {
     this.#o = opts;
@@ -59,29 +56,37 @@ export class IngestPipeline {
     }
     // the fleet's own command requests travel the same broker; they are not device reports
     if (TOPICS[decoded.kind].from !== "device") return "ignored";
+    if (decoded.kind !== "diagnosis") return this.#process(decoded, mayDeadLetter);
+    // A copy of a diagnosis this process is still working on (the device resent it on a new connection) waits
+    // for it, then finds it stored, or unfinished if it failed: never both working on one ticket at once.
+    const msgId = decoded.message.msg_id;
+    const prior = this.#diagnosesInFlight.get(msgId);
+    const mine = prior ? prior.then(() => this.#process(decoded, mayDeadLetter), () => this.#process(decoded, mayDeadLetter)) : this.#process(decoded, mayDeadLetter);
+    this.#diagnosesInFlight.set(msgId, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.#diagnosesInFlight.get(msgId) === mine) this.#diagnosesInFlight.delete(msgId);
+    }
+  }
+
+  async #process(decoded: Exclude<Decoded, { ok: false }>, mayDeadLetter: boolean): Promise<IngestOutcome> {
     // the dedup mark, the report and its ticket commit together (SQLite), before the PUBACK; listeners
-    // (live events, command tracking) hear of the report once it is stored
+    // (live events, command tracking) hear of the report once it is stored. A failure after the report's
+    // own write (a later batch rolled back; on PostgreSQL every statement commits alone) leaves a
+    // diagnosis's mark unfinished, and the redelivery finishes its ticket (#accept).
     const msgId = decoded.message.msg_id;
     if (this.attempts.isDeadLetter(msgId)) {
       this.stats.duplicates++;
       return "duplicate";
     }
-    // the store is back (or this throws, and the device sends it again later); no await on the hot path
-    if (this.#unforgotten.size > 0) await this.forgetPending(msgId);
     const later: (() => void)[] = [];
-    const mark: { storedAt: number | null } = { storedAt: null };
     let outcome: IngestOutcome;
     try {
-      outcome = await oneTransaction(() => this.#accept(decoded, later, mark));
+      outcome = await oneTransaction(() => this.#accept(decoded, later));
     } catch (err) {
-      // The report's own write succeeded and a later step failed: its dedup mark may have committed without
-      // all its effects (a later SQLite batch rolled back; on PostgreSQL every statement commits alone). It is
-      // forgotten, so that the redelivery is processed rather than dropped as a duplicate; only this
-      // delivery's mark (by its receive time), never one another delivery or replica stored.
-      const storeFailure = isStoreFailure(err);
-      if (mark.storedAt !== null) await this.#forget(msgId, mark.storedAt, storeFailure && !(err instanceof BatchRolledBackError));
       // the store failing is nobody's report: refused as it is, sent again, however often (nothing is lost)
-      if (storeFailure) throw err;
+      if (isStoreFailure(err)) throw err;
       const failures = this.attempts.failed(msgId);
       this.#o.log.warn({ device: decoded.deviceId, kind: decoded.kind, msg_id: msgId, failures, err: maskString((err as Error).message) }, "processing a report failed; its device sends it again");
       if (failures < this.attempts.max || !mayDeadLetter) throw err;
@@ -90,14 +95,6 @@ export class IngestPipeline {
     this.attempts.settled(msgId);
     for (const fn of later) fn();
     return outcome;
-  }
-
-  /** Forgets the mark a failed delivery of this report could not forget at the time, if any; throws when it still cannot. */
-  async forgetPending(msgId: string): Promise<void> {
-    const pending = this.#unforgotten.size > 0 ? this.#unforgotten.get(msgId) : undefined;
-    if (pending === undefined) return;
-    await this.#o.store.forgetSeen(msgId, pending);
-    this.#unforgotten.delete(msgId);
   }
 
   /**
@@ -118,25 +115,6 @@ export class IngestPipeline {
   }
 
   /**
-   * With the store down (`storeDown`, or the attempt fails) the mark is remembered (bounded) and forgotten
-   * before the redelivery is processed, rather than holding the refusal for another retry budget. A
-   * PostgreSQL diagnosis records its id with its row, before the ticket engine's statements; were the
-   * database lost between the two, the redelivery would otherwise pass for a duplicate and its ticket never
-   * open. The reminder lives in this process: a redelivery that reaches another replica, or this one after
-   * a restart, is still taken for a duplicate (docs/reliability.md).
-   */
-  async #forget(msgId: string, storedAt: number, storeDown: boolean): Promise<void> {
-    try {
-      if (storeDown) throw new Error("the store is unavailable");
-      await this.#o.store.forgetSeen(msgId, storedAt);
-    } catch (err) {
-      if (this.#unforgotten.size >= 10_000) this.#unforgotten.delete(this.#unforgotten.keys().next().value!);
-      this.#unforgotten.set(msgId, storedAt);
-      this.#o.log.warn({ err: maskString((err as Error).message), msg_id: msgId }, "could not forget the message id of a failed report; it will be at its redelivery");
-    }
-  }
-
-  /**
    * A report that failed `maxProcessingAttempts` times: kept as a dead letter (redacted, with its last
    * error) for an operator (GET /api/dead-letters), its message id recorded with it, and acknowledged, so
    * that its device moves on. If the dead letter cannot be stored, the report is refused as before and
@@ -145,8 +123,7 @@ export class IngestPipeline {
   async #deadLetter(d: Exclude<Decoded, { ok: false }>, err: Error, attempts: number): Promise<IngestOutcome> {
     const msgId = d.message.msg_id;
     const error = maskString(err.message);
-    // a half-stored earlier attempt's mark first (its reminder), so that only the dead letter's own remains
-    await this.forgetPending(msgId);
+    // its id recorded finished with the letter (an unfinished mark an earlier attempt left included)
     await oneTransaction(() => this.#o.store.addDeadLetter({ at: this.#now(), target: `ingest:${d.kind}`, attempts, error, body: redact(d.message) }, { msgId, deviceId: d.deviceId }));
     this.attempts.deadLettered(msgId);
     this.stats.deadLettered++;
@@ -155,13 +132,14 @@ export class IngestPipeline {
     return "dead_lettered";
   }
 
-  async #accept(d: Exclude<Decoded, { ok: false }>, later: (() => void)[], mark: { storedAt: number | null }): Promise<IngestOutcome> {
+  async #accept(d: Exclude<Decoded, { ok: false }>, later: (() => void)[]): Promise<IngestOutcome> {
     const at = this.#now();
     const { store } = this.#o;
     const emit: FleetEvents["emit"] = (...args) => (later.push(() => this.#o.events.emit(...args)), true);
     // State is last-writer-wins and a Last Will reuses the msg_id fixed at connect time, so it is
     // applied every time; everything else is idempotent by msg_id (QoS 1 redelivery is normal).
-    if (d.kind !== "state" && !(await store.markSeen(d.message.msg_id, d.deviceId, at))) {
+    const seen = d.kind === "state" ? "new" : await store.markSeen(d.message.msg_id, d.deviceId, at, d.kind === "diagnosis");
+    if (seen === "stored") {
       this.stats.duplicates++;
       return "duplicate";
     }
@@ -175,18 +153,19 @@ export class IngestPipeline {
         break;
       case "telemetry":
         await store.applyTelemetry(d.message, at, this.#o.historyPerDevice);
-        mark.storedAt = at;
         emit("telemetry", d.message);
         break;
       case "diagnosis": {
         // free text from the device (vendor error messages, request dumps, log lines) may carry a token an
         // older or careless SDK left in: masked once here, before the store, the API and the live events
         const m = redact(d.message);
-        await store.applyDiagnosis(m, at);
-        // the mark (with the report on PostgreSQL) is written; the ticket work that follows may still fail
-        mark.storedAt = at;
+        // an unfinished mark: an earlier delivery stored the diagnosis (its row and the device's fault commit
+        // with the mark) and did not finish its ticket; the ticket work is done again, the row not written twice
+        if (seen === "new") await store.applyDiagnosis(m, at);
         emit("diagnosis", m);
         await this.#o.tickets.onDiagnosis(m, at);
+        // the ticket's last write: from here a redelivery is a duplicate
+        await store.finishSeen(d.message.msg_id);
         break;
       }
       case "progress":

@@ -123,7 +123,7 @@ describe("a report whose processing keeps failing (poison message)", () => {
     expect((await raw.listTickets({ deviceId: "dev-b" })).map((t) => t.occurrences)).toEqual([1]);
   });
 
-  it("forgets the dedup mark of a diagnosis whose first turn committed and whose ticket's turn was rolled back, so its redelivery is processed", async () => {
+  it("leaves the dedup mark of a diagnosis whose first turn committed and whose ticket's turn was rolled back unfinished, so its redelivery opens the ticket", async () => {
     const { payload: diagnosis, handled: d, release } = diagnosisBehindBusyEngine("dev-c");
     // its dedup mark and row commit on their own
     await new Promise((r) => setImmediate(r));
@@ -134,10 +134,37 @@ describe("a report whose processing keeps failing (poison message)", () => {
     await expect(send("dev-a", report("dev-a", 13))).rejects.toThrow(/seq 13 refused/);
     await expect(d).rejects.toBeInstanceOf(BatchRolledBackError);
     expect(await raw.listTickets({ deviceId: "dev-c" })).toEqual([]);
-    // its mark was forgotten: the redelivery opens the ticket instead of passing for a duplicate
+    // its mark is unfinished: the redelivery opens the ticket instead of passing for a duplicate, the row not written twice
     expect(await ingest.handle(topicFor("diagnosis", "dev-c"), diagnosis, "dev-c")).toBe("accepted");
     expect((await raw.listTickets({ deviceId: "dev-c" })).map((t) => t.occurrences)).toEqual([1]);
     expect(await raw.diagnoses("dev-c", 10)).toHaveLength(1);
+  });
+
+  it("holds a copy of a diagnosis that arrives while the first is in flight until the first settles: it then finishes what the first could not, once", async () => {
+    const { payload: diagnosis, handled: first, release } = diagnosisBehindBusyEngine("dev-d");
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    // the device resends it on a new connection while the first delivery waits for the engine
+    const copy = ingest.handle(topicFor("diagnosis", "dev-d"), diagnosis, "dev-d");
+    let copyDone = false;
+    void copy.finally(() => (copyDone = true)).catch(() => undefined);
+    await new Promise((r) => setImmediate(r));
+    expect(copyDone).toBe(false);
+    // the first's ticket turn is rolled back by a poison: refused; the copy then opens the ticket
+    release();
+    await expect(send("dev-a", report("dev-a", 13))).rejects.toThrow(/seq 13 refused/);
+    await expect(first).rejects.toBeInstanceOf(BatchRolledBackError);
+    expect(await copy).toBe("accepted");
+    expect((await raw.listTickets({ deviceId: "dev-d" })).map((t) => t.occurrences)).toEqual([1]);
+    expect(await raw.diagnoses("dev-d", 10)).toHaveLength(1);
+    // and a copy behind one that succeeds is a duplicate
+    const second = diagnosisBehindBusyEngine("dev-e");
+    const copy2 = ingest.handle(topicFor("diagnosis", "dev-e"), second.payload, "dev-e");
+    await new Promise((r) => setImmediate(r));
+    second.release();
+    expect(await second.handled).toBe("accepted");
+    expect(await copy2).toBe("duplicate");
+    expect((await raw.listTickets({ deviceId: "dev-e" })).map((t) => t.occurrences)).toEqual([1]);
   });
 
   it("replays a dead letter that fails again as a refusal, never as a fresh dead letter (max_processing_attempts 1 too)", async () => {

@@ -66,10 +66,8 @@ export class DeadLetterReplay implements DeadLetterActions {
     } catch (err) {
       const why = maskString((err as Error).message);
       const down = isStoreFailure(err);
-      // a half-stored replay's own mark goes first (the store may still be down: then it stays in this
-      // process's memory); released with the letter's mark, so neither a redelivery nor a later replay
-      // processes it twice; if even that fails, the claim lapses and the letter comes back
-      await ingest.forgetPending(report.msgId).catch(() => undefined);
+      // released with the letter's mark, finished (an unfinished one the replay left included), so neither a
+      // redelivery nor a later replay processes it twice; if even that fails, the claim lapses and the letter comes back
       await store.releaseDeadLetter(id, claim, why, { msgId: report.msgId, deviceId: report.deviceId, at: letter.at }).catch((e: Error) => log.error({ err: maskString(e.message), dead_letter: id }, "dead letter not released; it comes back when its claim lapses"));
       return this.#audited(id, actor, letter, {
         ok: false,

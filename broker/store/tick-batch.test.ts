@@ -45,7 +45,7 @@ describe("one SQLite transaction per event-loop turn", () => {
     // every write was visible to another connection by the time its promise resolved
     expect(seenAtResolve).toEqual(ids.map(() => 20));
     expect(batchStats(store)).toEqual({ commits: 1, writes: 20 });
-    expect(await store.markSeen("msg-0000", "dev-a", 2)).toBe(false);
+    expect(await store.markSeen("msg-0000", "dev-a", 2)).toBe("stored");
   });
 
   it("commits a report's dedup mark and its effects together inside oneTransaction", async () => {
@@ -76,7 +76,7 @@ describe("a message that fails halfway", () => {
       });
       await expect(failing).rejects.toThrow("applyTelemetry failed");
       // the failure is answered after the rollback, so even a redelivery straight back is new, not a duplicate
-      expect(await oneTransaction(() => store.markSeen("msg-half-stored", "dev-1", 2))).toBe(true);
+      expect(await oneTransaction(() => store.markSeen("msg-half-stored", "dev-1", 2))).toBe("new");
     } finally {
       await inner.close();
       rmSync(dir, { recursive: true, force: true });

@@ -247,6 +247,9 @@ export interface IncidentFilter {
   limit?: number;
 }
 
+/** What an earlier delivery of a message id left (FleetStore.markSeen). */
+export type SeenMark = "new" | "stored" | "unfinished";
+
 /**
  * Everything the fleet persists. Async so that the PostgreSQL store implements the same interface;
  * the SQLite store answers synchronously underneath.
@@ -263,14 +266,19 @@ export interface FleetStore {
   /** Every device credential by id, or only those with `status` (the credential watch asks for the revoked ones). */
   listCredentials(filter?: { status?: DeviceCredential["status"] }): Promise<DeviceCredential[]>;
 
-  /** Records a message id; false when it was seen before (a QoS 1 redelivery). */
-  markSeen(msgId: string, deviceId: string, receivedAt: number): Promise<boolean>;
   /**
-   * Forgets the mark one delivery recorded (`receivedAt`, as it passed to markSeen or the report's write, tells
-   * it from a mark another delivery or replica stored): its report failed after the mark may have committed
-   * without all its effects (a later SQLite batch rolled back, a PostgreSQL statement after the report's
-   * own), so its redelivery must be processed, not dropped as a duplicate. Without `receivedAt`, any mark of
-   * that id (a dead letter's replay: the report is known not to be stored).
+   * Records a message id (`unfinished` for a report whose effects span more than one write: a diagnosis and
+   * its ticket) and says what an earlier delivery left: `new`, `stored` (a QoS 1 redelivery of a report whose
+   * processing finished: a duplicate), or `unfinished` (an earlier delivery stored the report and did not get
+   * to finish its effects: its replica was killed, the database was lost, a later batch rolled back; the
+   * redelivery finishes them, on whichever replica it reaches).
+   */
+  markSeen(msgId: string, deviceId: string, receivedAt: number, unfinished?: boolean): Promise<SeenMark>;
+  /** The report's effects are all stored: a redelivery is a duplicate from now on (its last write, same transaction). */
+  finishSeen(msgId: string): Promise<void>;
+  /**
+   * Forgets a message id's mark (a dead letter's replay: the report is to be processed again); with
+   * `receivedAt`, only the mark recorded at that time (the dead letter's), never one another delivery stored since.
    */
   forgetSeen(msgId: string, receivedAt?: number): Promise<void>;
 
@@ -319,7 +327,10 @@ export interface FleetStore {
   addAudit(e: AuditEntry): Promise<void>;
   listAudit(subject?: string, limit?: number): Promise<AuditEntry[]>;
 
-  /** Keeps a dead letter; with `seen`, also records that message id (one transaction), so a redelivery is a duplicate. */
+  /**
+   * Keeps a dead letter; with `seen`, also records that message id as finished, at the letter's time (one
+   * transaction; an earlier delivery's unfinished mark included), so a redelivery is a duplicate.
+   */
   addDeadLetter(d: DeadLetter, seen?: { msgId: string; deviceId: string }): Promise<void>;
   listDeadLetters(limit?: number): Promise<DeadLetter[]>;
   getDeadLetter(id: number): Promise<DeadLetter | null>;
@@ -327,7 +338,7 @@ export interface FleetStore {
   claimDeadLetter(id: number, now: number, until: number): Promise<boolean>;
   /**
    * Ends this claim (`claimedUntil`, as claimed) of a replay that did not store the report: the letter stays,
-   * with the replay's error, and its message id is recorded again (with the letter's time) so that neither a
+   * with the replay's error, and its message id is recorded again as finished (with the letter's time) so that neither a
    * redelivery nor a replay processes it twice. A claim that lapsed and was taken by another replay is left alone.
    */
   releaseDeadLetter(id: number, claimedUntil: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void>;

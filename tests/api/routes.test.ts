@@ -172,7 +172,7 @@ describe("REST API behaviour", () => {
     expect(again.statusCode).toBe(409);
     expect(again.json().error.message).toMatch(/^replaying dead letter 1 failed again \(seq 13 refused by the site constraint\); it is kept, fix the cause and replay it again/);
     expect((await api.store.listDeadLetters()).map((l) => [l.id, l.target, l.error])).toEqual([[2, "pager", "HTTP 503"], [1, "ingest:telemetry", "seq 13 refused by the site constraint"]]);
-    expect(await api.store.markSeen(t.msg_id, "speaker-7", T0)).toBe(false);
+    expect(await api.store.markSeen(t.msg_id, "speaker-7", T0)).toBe("stored");
     // the store down: 503, try again, nothing changed
     api.store.db.exec("PRAGMA query_only = ON");
     const down = await letter(1);

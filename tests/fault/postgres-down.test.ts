@@ -187,12 +187,12 @@ describe.runIf(available)("PostgreSQL store: retries within a bound", () => {
     const first = ingest.handle(topicFor("diagnosis", "pg-mid"), payload, "pg-mid");
     first.catch(() => undefined); // awaited below
     await waitFor(async () => (await s.diagnoses("pg-mid", 10)).length === 1, 5000, "the diagnosis row stored");
-    // the database goes away before the ticket's statements: refused, and forgetting its id fails too
+    // the database goes away before the ticket's statements: refused, its id left unfinished in the database
     link!.set("cut");
     release();
     await expect(first).rejects.toThrow(/unreachable/);
     link!.set("pass");
-    // the device sends it again once the fleet is back: its id is forgotten first, then it is processed
+    // the device sends it again once the fleet is back: processed, its ticket opened (not a duplicate)
     expect(await ingest.handle(topicFor("diagnosis", "pg-mid"), payload, "pg-mid")).toBe("accepted");
     expect((await s.listTickets({ deviceId: "pg-mid" })).map((t) => t.fault)).toEqual(["cloud_outage"]);
     expect(await s.diagnoses("pg-mid", 10)).toHaveLength(1);

@@ -13,6 +13,7 @@ import type { TicketRecord } from "../../broker/store/types.ts";
 import { decodeMessage, newMessageId, topicFor } from "../../shared/index.ts";
 import { diagnosisMessage, stateMessage, telemetryMessage } from "../../sim/fleet/messages.ts";
 import { seededRandom } from "../../sim/fleet/provision.ts";
+import { waitFor } from "../helpers/wait.ts";
 import { requireService, runToken } from "./services.ts";
 
 // trust auth on the CI machine; PGUSER overrides (the role is postgres or root depending on the image)
@@ -63,32 +64,43 @@ describe.runIf(available)("PostgreSQL store", () => {
     const now = Date.now();
     const t = telemetryMessage(facts("dev-r"), 1, now, seededRandom(1));
     // the id is recorded by the report's own write, in the same statement: seen ⇔ stored
-    expect(await store.markSeen(t.msg_id, "dev-r", now)).toBe(true);
+    expect(await store.markSeen(t.msg_id, "dev-r", now)).toBe("new");
     await store.applyTelemetry(t, now, 10);
-    expect(await store.markSeen(t.msg_id, "dev-r", now + 1)).toBe(false);
+    expect(await store.markSeen(t.msg_id, "dev-r", now + 1)).toBe("stored");
     await store.applyTelemetry(t, now + 1, 10);
     expect(await store.history("dev-r", 0, 100)).toHaveLength(1);
     // a report whose write never happened (the database went away in between) is not "seen": its redelivery is stored
     const lost = telemetryMessage(facts("dev-r"), 2, now + 2, seededRandom(2));
-    expect(await store.markSeen(lost.msg_id, "dev-r", now)).toBe(true);
-    expect(await store.markSeen(lost.msg_id, "dev-r", now + 1)).toBe(true);
+    expect(await store.markSeen(lost.msg_id, "dev-r", now)).toBe("new");
+    expect(await store.markSeen(lost.msg_id, "dev-r", now + 1)).toBe("new");
     const d = diagnosisMessage(facts("dev-r"), "none", now);
-    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(true);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("new");
     await store.applyDiagnosis(d, now);
     await store.applyDiagnosis(d, now + 5);
-    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(false);
+    // stored with its row, unfinished until its ticket's statements are done: a redelivery finishes them
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("unfinished");
+    await store.finishSeen(d.msg_id);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("stored");
     expect(await store.diagnoses("dev-r", 10)).toHaveLength(1);
     expect((await store.getDevice("dev-r"))?.lastSeen).toBe(now);
-    // forgetting takes the delivery's receive time: another delivery's (another replica's) mark stays
+    // forgetting with a receive time (a dead letter's): only the mark recorded then
     await store.forgetSeen(d.msg_id, now + 1);
-    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(false);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("stored");
     await store.forgetSeen(d.msg_id, now);
-    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(true);
-    // without a receive time, any mark of the id (a dead letter's replay)
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("new");
+    // without a receive time, any mark of the id
     await store.applyDiagnosis(d, now + 7);
-    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(false);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("unfinished");
     await store.forgetSeen(d.msg_id);
-    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe(true);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("new");
+    // a dead letter records the id finished at the letter's time, over an unfinished mark an attempt left
+    await store.applyDiagnosis(d, now + 8);
+    await store.addDeadLetter({ at: now + 20, target: "ingest:diagnosis", attempts: 3, error: "bug", body: null }, { msgId: d.msg_id, deviceId: "dev-r" });
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("stored");
+    await store.forgetSeen(d.msg_id, now + 8);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("stored");
+    await store.forgetSeen(d.msg_id, now + 20);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("new");
   });
 
   it("registers state, telemetry with bounded history, and diagnoses", async () => {
@@ -140,7 +152,7 @@ describe.runIf(available)("PostgreSQL store", () => {
       await Promise.all([a1, a2, a3, a2].map((m, i) => store.applyTelemetry(m!, t0 + i, 100)));
       expect((await store.getDevice("dev-b"))?.telemetry?.seq).toBe(3);
       expect((await store.history("dev-b", 0, 100)).map((p) => p.telemetry.seq)).toEqual([1, 2, 3]);
-      expect(await store.markSeen(a2!.msg_id, "dev-b", t0)).toBe(false);
+      expect(await store.markSeen(a2!.msg_id, "dev-b", t0)).toBe("stored");
       // two replicas at once over the same five devices, each also redelivering what the other writes
       const reports = Array.from({ length: 200 }, (_, i) => msg(`dev-c${i % 5}`, 100 + i));
       await Promise.all(reports.flatMap((m, i) => [(i % 2 ? store : replica).applyTelemetry(m, t0, 100), ...(i % 10 === 0 ? [(i % 2 ? replica : store).applyTelemetry(m, t0, 100)] : [])]));
@@ -175,7 +187,7 @@ describe.runIf(available)("PostgreSQL store", () => {
       for (const d of ["dev-p1", "dev-p2", "dev-p3", "dev-p4", "dev-p5"]) expect(await store.history(d, 0, 10), d).toHaveLength(1);
       expect(await store.getDevice("dev-poison")).toBeNull();
       // its message id was not recorded: the redelivery is processed, not dropped as a duplicate
-      expect(await store.markSeen(reports[2]!.msg_id, "dev-poison", t0)).toBe(true);
+      expect(await store.markSeen(reports[2]!.msg_id, "dev-poison", t0)).toBe("new");
     } finally {
       await store.query("DROP TRIGGER refuse_poison ON telemetry_history");
       await store.query("DROP FUNCTION refuse_poison()");
@@ -231,15 +243,47 @@ describe.runIf(available)("PostgreSQL store", () => {
       await store.forgetSeen(poison.msg_id);
       await store.releaseDeadLetter(first, at + 60_000, "stale holder", { msgId: poison.msg_id, deviceId: "dev-dl", at });
       // (nor records the mark: the current claim decides)
-      expect(await store.markSeen(poison.msg_id, "dev-dl", at)).toBe(true);
+      expect(await store.markSeen(poison.msg_id, "dev-dl", at)).toBe("new");
       expect(await store.deleteDeadLetter(first, at + 60_000)).toBe(false);
       expect(await store.getDeadLetter(first)).toMatchObject({ error: expect.not.stringMatching(/stale holder/) });
       await store.releaseDeadLetter(first, at + 120_001, "failed again", { msgId: poison.msg_id, deviceId: "dev-dl", at });
       expect(await store.getDeadLetter(first)).toMatchObject({ error: "failed again" });
-      expect(await store.markSeen(poison.msg_id, "dev-dl", at)).toBe(false);
+      expect(await store.markSeen(poison.msg_id, "dev-dl", at)).toBe("stored");
     } finally {
       await store.query("DROP TRIGGER IF EXISTS refuse_seq_13 ON telemetry_history");
       await store.query("DROP FUNCTION refuse_seq_13()");
+    }
+  });
+
+  it("a replica killed between a diagnosis's row and its ticket: the redelivery to another replica opens the ticket, once", async () => {
+    const log = pino({ level: "silent" });
+    const replicaB = new PostgresStore({ url: URL, schema });
+    await replicaB.open();
+    const pipelineOn = (s: PostgresStore) => {
+      const events = new FleetEvents();
+      const tickets = new TicketEngine({ store: s, events, log, config: TicketsConfig.parse({ group_wait_ms: 0 }), scheduler: new ManualScheduler() });
+      return { tickets, ingest: new IngestPipeline({ store: s, tickets, events, refusals: new Refusals(log), log, maxPayloadBytes: 65_536, historyPerDevice: 100 }) };
+    };
+    try {
+      const a = pipelineOn(store);
+      const b = pipelineOn(replicaB);
+      const d = diagnosisMessage(facts("dev-killed"), "cloud_outage", Date.now());
+      const payload = Buffer.from(JSON.stringify(d));
+      // replica A stores the diagnosis's row and id; its ticket work waits for the engine (its periodic pass),
+      // and A dies there: no ticket statement, no PUBACK
+      void a.tickets.serial(() => new Promise<void>(() => undefined));
+      void a.ingest.handle(topicFor("diagnosis", "dev-killed"), payload, "dev-killed").catch(() => undefined);
+      await waitFor(async () => (await store.diagnoses("dev-killed", 10)).length === 1, 5000, "replica A to store the diagnosis row");
+      // the broker redelivers to replica B: not a duplicate; B opens the ticket and does not store the row twice
+      expect(await b.ingest.handle(topicFor("diagnosis", "dev-killed"), payload, "dev-killed")).toBe("accepted");
+      expect((await replicaB.listTickets({ deviceId: "dev-killed" })).map((t) => [t.fault, t.occurrences])).toEqual([["cloud_outage", 1]]);
+      expect(await replicaB.diagnoses("dev-killed", 10)).toHaveLength(1);
+      // finished: a further redelivery, on either replica, is a duplicate
+      expect(await b.ingest.handle(topicFor("diagnosis", "dev-killed"), payload, "dev-killed")).toBe("duplicate");
+      expect(await pipelineOn(store).ingest.handle(topicFor("diagnosis", "dev-killed"), payload, "dev-killed")).toBe("duplicate");
+      expect((await replicaB.listTickets({ deviceId: "dev-killed" })).map((t) => t.occurrences)).toEqual([1]);
+    } finally {
+      await replicaB.close();
     }
   });
 

@@ -270,4 +270,11 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: strin
     // as SQLite migration 7
     sql: `ALTER TABLE dead_letters ADD COLUMN claimed_until bigint;`,
   },
+  {
+    version: 8,
+    name: "message ids of reports whose effects are not all stored",
+    // as SQLite migration 8: on PostgreSQL every statement commits alone, so a replica killed or a database
+    // lost between a diagnosis's row and its ticket leaves the mark unfinished for the redelivery, on any replica
+    sql: `ALTER TABLE seen_messages ADD COLUMN unfinished boolean NOT NULL DEFAULT false;`,
+  },
 ];

@@ -8,6 +8,7 @@ import type {
   DeviceRecord,
   DiagnosisRecord,
   FleetStore,
+  SeenMark,
   HistoryPoint,
   IncidentFilter,
   IncidentMembers,
@@ -48,6 +49,8 @@ export interface SqlQuery {
 }
 
 const j = (v: unknown): string => JSON.stringify(v);
+/** A dead letter's mark: finished (a redelivery is a duplicate), at the letter's time (a replay forgets that one), whatever a delivery left. */
+const FINISHED = "ON CONFLICT (msg_id) DO UPDATE SET received_at = excluded.received_at, unfinished = false";
 const toDeadLetter = (r: Row): DeadLetter => ({ id: Number(r.id), at: Number(r.at), target: r.target as string, attempts: Number(r.attempts), error: r.error as string, body: r.body });
 
 /**
@@ -58,7 +61,9 @@ const toDeadLetter = (r: Row): DeadLetter => ({ id: Number(r.id), at: Number(r.a
  * Message ids (QoS 1 redelivery): `markSeen` only reads; the id is recorded by the report's own write
  * (applyTelemetry, applyDiagnosis) in the same statement, and that write does nothing when the id is
  * already there. A fleet that loses the database between the two can therefore never have marked a
- * report "seen" without storing it (issue #10). The other device kinds (command progress, responses,
+ * report "seen" without storing it (issue #10). A diagnosis's id is recorded unfinished, and finished once its
+ * ticket's statements are done: a replica killed or a database lost in between leaves it for the redelivery
+ * to finish, on whichever replica that reaches. The other device kinds (command progress, responses,
  * bundle chunks) are not recorded: their consumer (broker/commands) is idempotent.
  */
 export class PostgresStore implements FleetStore, SqlQuery {
@@ -73,9 +78,12 @@ export class PostgresStore implements FleetStore, SqlQuery {
     if (failed) throw failed.reason;
     // a report PostgreSQL refuses (a constraint, a trigger) fails alone; an unreachable database fails them all
   }, 500, (err) => !isStoreFailure(err));
-  readonly #seen = new TurnBatch<string, boolean>(async (ids) => {
-    const known = new Set((await this.#rows("SELECT msg_id FROM seen_messages WHERE msg_id = ANY($1::text[])", [ids])).map((r) => r.msg_id as string));
-    return ids.map((id) => !known.has(id));
+  readonly #seen = new TurnBatch<string, SeenMark>(async (ids) => {
+    const known = new Map((await this.#rows("SELECT msg_id, unfinished FROM seen_messages WHERE msg_id = ANY($1::text[])", [ids])).map((r) => [r.msg_id as string, r.unfinished === true]));
+    return ids.map((id): SeenMark => (!known.has(id) ? "new" : known.get(id) ? "unfinished" : "stored"));
+  });
+  readonly #finished = new TurnBatch<string, void>(async (ids) => {
+    await this.#db.query("UPDATE seen_messages SET unfinished = false WHERE msg_id = ANY($1::text[])", [ids]);
   });
 
   constructor(o: PostgresStoreOptions) {
@@ -152,6 +160,7 @@ export class PostgresStore implements FleetStore, SqlQuery {
     // out store.retry_ms, then they fail and their devices resend)
     await this.#seen.drain();
     await this.#telemetry.drain();
+    await this.#finished.drain();
     const p = this.#pool;
     this.#pool = null;
     await p?.end();
@@ -189,10 +198,15 @@ export class PostgresStore implements FleetStore, SqlQuery {
     return rows.map(toCredential);
   }
 
-  /** False when the report with this id is already stored; the id itself is recorded by that report's write (class comment). */
-  markSeen(msgId: string, _deviceId?: string, _receivedAt?: number): Promise<boolean> {
+  /** What an earlier delivery of this id left; the id itself is recorded by the report's own write (class comment). */
+  markSeen(msgId: string, _deviceId?: string, _receivedAt?: number, _unfinished?: boolean): Promise<SeenMark> {
     // one turn's checks in one statement, as the reports' writes (turn-batch.ts)
     return this.#seen.add(msgId);
+  }
+
+  finishSeen(msgId: string): Promise<void> {
+    // one turn's diagnoses in one statement
+    return this.#finished.add(msgId);
   }
 
   async forgetSeen(msgId: string, receivedAt?: number): Promise<void> {
@@ -223,9 +237,10 @@ export class PostgresStore implements FleetStore, SqlQuery {
   }
 
   async applyDiagnosis(d: DiagnosisMessage, at: number): Promise<void> {
-    // as applyTelemetry: the message id, the diagnosis and the device's fault commit together, once
+    // as applyTelemetry: the message id, the diagnosis and the device's fault commit together, once; the id
+    // unfinished until the ticket's statements are done (finishSeen)
     await this.#db.query(
-      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($9::text, $2::text, $8::bigint) ON CONFLICT DO NOTHING RETURNING 1),
+      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at, unfinished) VALUES ($9::text, $2::text, $8::bigint, true) ON CONFLICT DO NOTHING RETURNING 1),
        x AS (INSERT INTO diagnoses (id, device_id, ts, fault, summary, command_id, body)
          SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::text, $7::jsonb WHERE EXISTS (SELECT 1 FROM s) ON CONFLICT DO NOTHING)
        INSERT INTO devices (id, created_at, fault, fault_summary, last_diagnosis_at, last_seen)
@@ -444,7 +459,7 @@ export class PostgresStore implements FleetStore, SqlQuery {
     if (!seen) return void (await this.#db.query("INSERT INTO dead_letters (at, target, attempts, error, body) VALUES ($1, $2, $3, $4, $5::jsonb)", args));
     // one statement, so the dead letter and its message id are recorded together or not at all
     await this.#db.query(
-      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($6, $7, $1) ON CONFLICT DO NOTHING)
+      `WITH s AS (INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES ($6, $7, $1) ${FINISHED})
        INSERT INTO dead_letters (at, target, attempts, error, body) VALUES ($1, $2, $3, $4, $5::jsonb)`,
       [...args, seen.msgId, seen.deviceId],
     );
@@ -467,7 +482,7 @@ export class PostgresStore implements FleetStore, SqlQuery {
     // one statement: the letter released and its id recorded together; a holder whose claim lapsed records nothing
     await this.#db.query(
       `WITH u AS (UPDATE dead_letters SET claimed_until = NULL, error = $2 WHERE id = $1 AND claimed_until = $6 RETURNING id)
-       INSERT INTO seen_messages (msg_id, device_id, received_at) SELECT $3, $4, $5 WHERE EXISTS (SELECT 1 FROM u) ON CONFLICT DO NOTHING`,
+       INSERT INTO seen_messages (msg_id, device_id, received_at) SELECT $3, $4, $5 WHERE EXISTS (SELECT 1 FROM u) ${FINISHED}`,
       [id, error, seen.msgId, seen.deviceId, seen.at, claimedUntil],
     );
   }

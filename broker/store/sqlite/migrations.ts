@@ -245,4 +245,12 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     // (the store lost, the process killed) leaves it to reappear when the claim lapses (broker/ingest/replay.ts)
     sql: `ALTER TABLE dead_letters ADD COLUMN claimed_until INTEGER;`,
   },
+  {
+    version: 8,
+    name: "message ids of reports whose effects are not all stored",
+    // a diagnosis is marked unfinished with its row and finished with its ticket's last write: a fleet killed
+    // (or a batch rolled back) between the two leaves the mark unfinished, and the redelivery finishes the
+    // ticket instead of passing for a duplicate (broker/ingest/pipeline.ts)
+    sql: `ALTER TABLE seen_messages ADD COLUMN unfinished INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -66,8 +66,8 @@ describe("SQLite store", () => {
     retention.stop();
     expect((await store.listTickets()).map((t) => t.fingerprint).sort()).toEqual(["g", "h"]);
     expect(await store.history("dev-a", 0, 10)).toHaveLength(1);
-    expect(await store.markSeen("old-message-id", "dev-a", now)).toBe(true);
-    expect(await store.markSeen("new-message-id", "dev-a", now)).toBe(false);
+    expect(await store.markSeen("old-message-id", "dev-a", now)).toBe("new");
+    expect(await store.markSeen("new-message-id", "dev-a", now)).toBe("stored");
     expect((await store.listDeadLetters()).map((l) => l.error)).toEqual(["recent"]);
     // a replay's claim on a dead letter: one holder at a time, until it lapses or is released
     const id = (await store.listDeadLetters())[0]!.id!;
@@ -77,16 +77,43 @@ describe("SQLite store", () => {
     // the lapsed claim's holder can neither release (nor record the mark) nor delete what the new claim holds
     await store.releaseDeadLetter(id, now + 60_000, "stale holder", { msgId: "m-x", deviceId: "dev-a", at: now });
     expect(await store.getDeadLetter(id)).toMatchObject({ error: "recent" });
-    expect(await store.markSeen("m-x", "dev-a", now)).toBe(true);
+    expect(await store.markSeen("m-x", "dev-a", now)).toBe("new");
     await store.forgetSeen("m-x");
     expect(await store.deleteDeadLetter(id, now + 60_000)).toBe(false);
     expect(await store.claimDeadLetter(id, now + 60_002, now + 1)).toBe(false);
     await store.releaseDeadLetter(id, now + 120_001, "failed again", { msgId: "m-x", deviceId: "dev-a", at: now });
     expect(await store.getDeadLetter(id)).toMatchObject({ error: "failed again" });
-    expect(await store.markSeen("m-x", "dev-a", now)).toBe(false);
+    expect(await store.markSeen("m-x", "dev-a", now)).toBe("stored");
     expect(await store.claimDeadLetter(id, now + 60_002, now + 120_002)).toBe(true);
     expect(await store.deleteDeadLetter(id)).toBe(true);
     expect(await store.claimDeadLetter(id, now, now + 1)).toBe(false);
+    await store.close();
+  });
+
+  it("keeps a message id unfinished until its report's effects are stored; a dead letter records it finished, at the letter's time", async () => {
+    const store = new SqliteStore(":memory:");
+    await store.open();
+    const now = 1_800_000_000_000;
+    expect(await store.markSeen("m-d", "dev-a", now, true)).toBe("new");
+    expect(await store.markSeen("m-d", "dev-a", now + 1)).toBe("unfinished");
+    await store.finishSeen("m-d");
+    expect(await store.markSeen("m-d", "dev-a", now + 2)).toBe("stored");
+    // a report that keeps failing after its own write: its dead letter finishes the mark and moves it to the letter's time
+    expect(await store.markSeen("m-p", "dev-a", now, true)).toBe("new");
+    await store.addDeadLetter({ at: now + 10, target: "ingest:diagnosis", attempts: 3, error: "bug", body: null }, { msgId: "m-p", deviceId: "dev-a" });
+    expect(await store.markSeen("m-p", "dev-a", now + 11)).toBe("stored");
+    // so the replay, which forgets the letter's mark only, processes it again
+    await store.forgetSeen("m-p", now);
+    expect(await store.markSeen("m-p", "dev-a", now + 12)).toBe("stored");
+    await store.forgetSeen("m-p", now + 10);
+    expect(await store.markSeen("m-p", "dev-a", now + 13, true)).toBe("new");
+    // a replay that failed again and is released: finished at the letter's time, whatever the replay left
+    const [letter] = await store.listDeadLetters();
+    expect(await store.claimDeadLetter(letter!.id!, now + 14, now + 60_000)).toBe(true);
+    await store.releaseDeadLetter(letter!.id!, now + 60_000, "failed again", { msgId: "m-p", deviceId: "dev-a", at: now + 10 });
+    expect(await store.markSeen("m-p", "dev-a", now + 15)).toBe("stored");
+    await store.forgetSeen("m-p", now + 10);
+    expect(await store.markSeen("m-p", "dev-a", now + 16)).toBe("new");
     await store.close();
   });
 

@@ -8,6 +8,7 @@ import type {
   DeviceRecord,
   DiagnosisRecord,
   FleetStore,
+  SeenMark,
   HistoryPoint,
   IncidentFilter,
   IncidentMembers,
@@ -95,8 +96,15 @@ export class SqliteStore implements FleetStore {
     return rows.map(toCredential);
   }
 
-  async markSeen(msgId: string, deviceId: string, receivedAt: number): Promise<boolean> {
-    return Number(this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(msgId, deviceId, receivedAt).changes) > 0;
+  async markSeen(msgId: string, deviceId: string, receivedAt: number, unfinished = false): Promise<SeenMark> {
+    if (Number(this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at, unfinished) VALUES (?, ?, ?, ?)").run(msgId, deviceId, receivedAt, unfinished ? 1 : 0).changes) > 0) return "new";
+    // a redelivery (off the hot path): finished, or stored by a delivery that did not finish its effects
+    const r = this.#q("SELECT unfinished FROM seen_messages WHERE msg_id = ?").get(msgId) as Row | undefined;
+    return r?.unfinished === 1 ? "unfinished" : "stored";
+  }
+
+  async finishSeen(msgId: string): Promise<void> {
+    this.#q("UPDATE seen_messages SET unfinished = 0 WHERE msg_id = ?").run(msgId);
   }
 
   async forgetSeen(msgId: string, receivedAt?: number): Promise<void> {
@@ -332,7 +340,7 @@ export class SqliteStore implements FleetStore {
 
   async addDeadLetter(d: DeadLetter, seen?: { msgId: string; deviceId: string }): Promise<void> {
     // the same transaction: the ingest calls it inside oneTransaction, and a lone call runs autocommit twice at worst
-    if (seen) this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(seen.msgId, seen.deviceId, d.at);
+    if (seen) this.#recordFinished(seen.msgId, seen.deviceId, d.at);
     this.#q("INSERT INTO dead_letters (at, target, attempts, error, body) VALUES (?, ?, ?, ?, ?)").run(d.at, d.target, d.attempts, d.error, JSON.stringify(d.body));
   }
 
@@ -352,7 +360,13 @@ export class SqliteStore implements FleetStore {
   async releaseDeadLetter(id: number, claimedUntil: number, error: string, seen: { msgId: string; deviceId: string; at: number }): Promise<void> {
     // a holder whose claim lapsed records nothing: the mark is the current claim's business
     if (Number(this.#q("UPDATE dead_letters SET claimed_until = NULL, error = ? WHERE id = ? AND claimed_until = ?").run(error, id, claimedUntil).changes) === 0) return;
-    this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?)").run(seen.msgId, seen.deviceId, seen.at);
+    this.#recordFinished(seen.msgId, seen.deviceId, seen.at);
+  }
+
+  /** A dead letter's mark: finished (a redelivery is a duplicate), at the letter's time (a replay forgets that one), whatever a delivery left. */
+  #recordFinished(msgId: string, deviceId: string, at: number): void {
+    this.#q("INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?) ON CONFLICT (msg_id) DO UPDATE SET received_at = excluded.received_at, unfinished = 0")
+      .run(msgId, deviceId, at);
   }
 
   async deleteDeadLetter(id: number, claimedUntil?: number): Promise<boolean> {
