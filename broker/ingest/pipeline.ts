@@ -87,6 +87,14 @@ export class IngestPipeline {
     } catch (err) {
       // the store failing is nobody's report: refused as it is, sent again, however often (nothing is lost)
       if (isStoreFailure(err)) throw err;
+      // a state message's id is never checked on the way in (a Last Will reuses its connection's), but a dead
+      // letter records it: a redelivery of a dead-lettered state that fails again is that letter's duplicate,
+      // after a restart too (this check costs a read on the failure path only)
+      if (decoded.kind === "state" && mayDeadLetter && (await this.#o.store.seenMark(msgId)) !== "new") {
+        this.attempts.deadLettered(msgId);
+        this.stats.duplicates++;
+        return "duplicate";
+      }
       const failures = this.attempts.failed(msgId);
       this.#o.log.warn({ device: decoded.deviceId, kind: decoded.kind, msg_id: msgId, failures, err: maskString((err as Error).message) }, "processing a report failed; its device sends it again");
       if (failures < this.attempts.max || !mayDeadLetter) throw err;

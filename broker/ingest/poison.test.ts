@@ -9,7 +9,7 @@ import { SqliteStore } from "../store/sqlite/store.ts";
 import { batchPerTick } from "../store/tick-batch.ts";
 import { TicketEngine } from "../tickets/engine.ts";
 import { ManualScheduler } from "../testing/harness.ts";
-import { diagnosisMsg, encode, telemetryMsg } from "../testing/messages.ts";
+import { diagnosisMsg, encode, stateMsg, telemetryMsg } from "../testing/messages.ts";
 import { IngestPipeline } from "./pipeline.ts";
 import { DeadLetterReplay } from "./replay.ts";
 
@@ -90,6 +90,24 @@ describe("a report whose processing keeps failing (poison message)", () => {
     ingest = pipeline(); // the fleet restarted: nothing in memory
     expect(await send("dev-a", poison)).toBe("duplicate");
     expect(await raw.listDeadLetters()).toHaveLength(1);
+  });
+
+  it("acknowledges a redelivery of a dead-lettered state message as a duplicate after a restart (state ids are checked only when it fails)", async () => {
+    raw.db.exec(`CREATE TRIGGER refuse_fw_poison BEFORE UPDATE ON devices WHEN NEW.firmware_version = 'fw-poison'
+      BEGIN SELECT RAISE(ABORT, 'firmware fw-poison refused by the site constraint'); END`);
+    const state = encode.state(stateMsg("dev-s", clock.now(), { firmware_version: "fw-poison" }));
+    const sendState = () => ingest.handle(topicFor("state", "dev-s"), state, "dev-s");
+    for (let i = 0; i < 2; i++) await expect(sendState()).rejects.toThrow(/fw-poison refused/);
+    expect(await sendState()).toBe("dead_lettered");
+    expect(await sendState()).toBe("duplicate");
+    ingest = pipeline(); // the fleet restarted: nothing in memory
+    expect(await sendState()).toBe("duplicate");
+    expect(await sendState()).toBe("duplicate");
+    expect((await raw.listDeadLetters()).map((l) => l.target)).toEqual(["ingest:state"]);
+    // a state message that succeeds is applied every time, as before (a Last Will reuses its id)
+    const online = encode.state(stateMsg("dev-s", clock.now()));
+    expect(await ingest.handle(topicFor("state", "dev-s"), online, "dev-s")).toBe("accepted");
+    expect(await ingest.handle(topicFor("state", "dev-s"), online, "dev-s")).toBe("accepted");
   });
 
   it("does not count the reports its rolled-back batch took with it: they are stored when sent again", async () => {

@@ -4,7 +4,7 @@ import type { SqliteStore } from "./sqlite/store.ts";
 import type { FleetStore } from "./types.ts";
 
 // methods that only read: they neither open the batch transaction nor wait for its commit
-const READ_ONLY = /^(get|list|find|count|history$|diagnoses$)/;
+const READ_ONLY = /^(get|list|find|count|history$|diagnoses$|seenMark$)/;
 const PASS_THROUGH = new Set(["open", "close", "driver", "db", "constructor"]);
 
 /**

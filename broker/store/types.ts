@@ -274,6 +274,8 @@ export interface FleetStore {
    * redelivery finishes them, on whichever replica it reaches).
    */
   markSeen(msgId: string, deviceId: string, receivedAt: number, unfinished?: boolean): Promise<SeenMark>;
+  /** What is recorded for a message id, without recording it ("new": nothing). */
+  seenMark(msgId: string): Promise<SeenMark>;
   /** The report's effects are all stored: a redelivery is a duplicate from now on (its last write, same transaction). */
   finishSeen(msgId: string): Promise<void>;
   /**

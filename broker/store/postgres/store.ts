@@ -204,6 +204,10 @@ export class PostgresStore implements FleetStore, SqlQuery {
     return this.#seen.add(msgId);
   }
 
+  seenMark(msgId: string): Promise<SeenMark> {
+    return this.#seen.add(msgId);
+  }
+
   finishSeen(msgId: string): Promise<void> {
     // one turn's diagnoses in one statement
     return this.#finished.add(msgId);

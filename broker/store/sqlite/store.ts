@@ -99,8 +99,12 @@ export class SqliteStore implements FleetStore {
   async markSeen(msgId: string, deviceId: string, receivedAt: number, unfinished = false): Promise<SeenMark> {
     if (Number(this.#q("INSERT OR IGNORE INTO seen_messages (msg_id, device_id, received_at, unfinished) VALUES (?, ?, ?, ?)").run(msgId, deviceId, receivedAt, unfinished ? 1 : 0).changes) > 0) return "new";
     // a redelivery (off the hot path): finished, or stored by a delivery that did not finish its effects
+    return this.seenMark(msgId);
+  }
+
+  async seenMark(msgId: string): Promise<SeenMark> {
     const r = this.#q("SELECT unfinished FROM seen_messages WHERE msg_id = ?").get(msgId) as Row | undefined;
-    return r?.unfinished === 1 ? "unfinished" : "stored";
+    return r === undefined ? "new" : r.unfinished === 1 ? "unfinished" : "stored";
   }
 
   async finishSeen(msgId: string): Promise<void> {
