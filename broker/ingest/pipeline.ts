@@ -168,8 +168,13 @@ export class IngestPipeline {
         // older or careless SDK left in: masked once here, before the store, the API and the live events
         const m = redact(d.message);
         // an unfinished mark: an earlier delivery stored the diagnosis (its row and the device's fault commit
-        // with the mark) and did not finish its ticket; the ticket work is done again, the row not written twice
+        // with the mark) and did not finish its ticket; the ticket work is done again, the row not written twice,
+        // unless a newer diagnosis of the device came in meanwhile: its ticket work has the last word
         if (seen === "new") await store.applyDiagnosis(m, at);
+        else if (((await store.getDevice(d.deviceId))?.lastDiagnosisAt ?? -Infinity) > m.ts) {
+          await store.finishSeen(d.message.msg_id);
+          return "ignored";
+        }
         emit("diagnosis", m);
         await this.#o.tickets.onDiagnosis(m, at);
         // the ticket's last write: from here a redelivery is a duplicate

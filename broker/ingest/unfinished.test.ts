@@ -64,6 +64,28 @@ describe("a diagnosis whose ticket work did not finish (SQLite)", () => {
     expect((await again.raw.listTickets({ deviceId: "dev-k" })).map((t) => t.occurrences)).toEqual([1]);
   });
 
+  it("an unfinished diagnosis redelivered after a newer one of its device: acknowledged without its ticket work (the newer one has the last word)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "edge-unfinished-"));
+    dirs.push(dir);
+    const path = join(dir, "fleet.db");
+    const clock = new ManualScheduler();
+    const before = await fleetOn(path, clock);
+    const outage = encode.diagnosis(diagnosisMsg("dev-s", clock.now(), { fault: "cloud_outage" }));
+    void before.tickets.serial(() => new Promise<void>(() => undefined));
+    void before.ingest.handle(topicFor("diagnosis", "dev-s"), outage, "dev-s").catch(() => undefined);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    // after the restart the device's newer, healthy diagnosis arrives first (its spool sends several at once)
+    const after = await fleetOn(path, clock);
+    const healthy = encode.diagnosis(diagnosisMsg("dev-s", clock.now() + 60_000, { fault: "none" }));
+    expect(await after.ingest.handle(topicFor("diagnosis", "dev-s"), healthy, "dev-s")).toBe("accepted");
+    expect(await after.ingest.handle(topicFor("diagnosis", "dev-s"), outage, "dev-s")).toBe("ignored");
+    expect(await after.raw.listTickets({ deviceId: "dev-s" })).toEqual([]);
+    expect((await after.raw.getDevice("dev-s"))?.fault).toBe("none");
+    // its mark is finished: a further redelivery is a duplicate
+    expect(await after.ingest.handle(topicFor("diagnosis", "dev-s"), outage, "dev-s")).toBe("duplicate");
+  });
+
   it("a diagnosis processed in one go is finished: its redelivery is a duplicate and changes nothing", async () => {
     const dir = mkdtempSync(join(tmpdir(), "edge-unfinished-"));
     dirs.push(dir);

@@ -101,6 +101,12 @@ describe.runIf(available)("PostgreSQL store", () => {
     expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("stored");
     await store.forgetSeen(d.msg_id, now + 20);
     expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("new");
+    // but never over a mark another delivery finished (the report is stored whole): a replay then finds it stored
+    await store.applyDiagnosis(d, now + 30);
+    await store.finishSeen(d.msg_id);
+    await store.addDeadLetter({ at: now + 40, target: "ingest:diagnosis", attempts: 3, error: "bug", body: null }, { msgId: d.msg_id, deviceId: "dev-r" });
+    await store.forgetSeen(d.msg_id, now + 40);
+    expect(await store.markSeen(d.msg_id, "dev-r", now)).toBe("stored");
   });
 
   it("registers state, telemetry with bounded history, and diagnoses", async () => {

@@ -49,8 +49,12 @@ export interface SqlQuery {
 }
 
 const j = (v: unknown): string => JSON.stringify(v);
-/** A dead letter's mark: finished (a redelivery is a duplicate), at the letter's time (a replay forgets that one), whatever a delivery left. */
-const FINISHED = "ON CONFLICT (msg_id) DO UPDATE SET received_at = excluded.received_at, unfinished = false";
+/**
+ * A dead letter's mark: finished (a redelivery is a duplicate), at the letter's time (a replay forgets that one).
+ * It takes over an unfinished mark a failed delivery left, never a finished one: another delivery stored the
+ * report whole, and a replay must find it stored.
+ */
+const FINISHED = "ON CONFLICT (msg_id) DO UPDATE SET received_at = excluded.received_at, unfinished = false WHERE seen_messages.unfinished";
 const toDeadLetter = (r: Row): DeadLetter => ({ id: Number(r.id), at: Number(r.at), target: r.target as string, attempts: Number(r.attempts), error: r.error as string, body: r.body });
 
 /**

@@ -107,6 +107,11 @@ describe("SQLite store", () => {
     expect(await store.markSeen("m-p", "dev-a", now + 12)).toBe("stored");
     await store.forgetSeen("m-p", now + 10);
     expect(await store.markSeen("m-p", "dev-a", now + 13, true)).toBe("new");
+    // a dead letter never takes over a mark another delivery finished (the report is stored whole): a replay finds it stored
+    expect(await store.markSeen("m-s", "dev-a", now)).toBe("new");
+    await store.addDeadLetter({ at: now + 20, target: "ingest:telemetry", attempts: 3, error: "bug", body: null }, { msgId: "m-s", deviceId: "dev-a" });
+    await store.forgetSeen("m-s", now + 20);
+    expect(await store.markSeen("m-s", "dev-a", now + 21)).toBe("stored");
     // a replay that failed again and is released: finished at the letter's time, whatever the replay left
     const [letter] = await store.listDeadLetters();
     expect(await store.claimDeadLetter(letter!.id!, now + 14, now + 60_000)).toBe(true);

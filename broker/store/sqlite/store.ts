@@ -367,9 +367,13 @@ export class SqliteStore implements FleetStore {
     this.#recordFinished(seen.msgId, seen.deviceId, seen.at);
   }
 
-  /** A dead letter's mark: finished (a redelivery is a duplicate), at the letter's time (a replay forgets that one), whatever a delivery left. */
+  /**
+   * A dead letter's mark: finished (a redelivery is a duplicate), at the letter's time (a replay forgets that one).
+   * It takes over an unfinished mark a failed delivery left, never a finished one: another delivery stored the
+   * report whole, and a replay must find it stored.
+   */
   #recordFinished(msgId: string, deviceId: string, at: number): void {
-    this.#q("INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?) ON CONFLICT (msg_id) DO UPDATE SET received_at = excluded.received_at, unfinished = 0")
+    this.#q("INSERT INTO seen_messages (msg_id, device_id, received_at) VALUES (?, ?, ?) ON CONFLICT (msg_id) DO UPDATE SET received_at = excluded.received_at, unfinished = 0 WHERE unfinished = 1")
       .run(msgId, deviceId, at);
   }
 
