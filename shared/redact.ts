@@ -14,6 +14,14 @@ export const PINO_REDACT_PATHS = [
   "*.headers.authorization", "*.headers.Authorization",
 ];
 
+/** What redact() returned (the objects it built): redacting one again changes nothing, so isRedacted() lets a caller skip it. */
+const REDACTED_VALUES = new WeakSet<object>();
+
+/** True for an object redact() returned: a deep copy already masked (its caller must not have mutated it since). */
+export function isRedacted(v: unknown): boolean {
+  return typeof v === "object" && v !== null && REDACTED_VALUES.has(v);
+}
+
 /**
  * A deep copy with every secret-named key's value replaced, and known secret values and the inline forms
  * below masked inside every string, keys included (a key can be free text too: "password=…" as a label).
@@ -35,7 +43,9 @@ export function redact<T>(value: T, knownSecrets: readonly string[] = []): T {
     }
     return out;
   };
-  return walk(value, 0) as T;
+  const out = walk(value, 0);
+  if (typeof out === "object" && out !== null) REDACTED_VALUES.add(out);
+  return out as T;
 }
 
 /**
