@@ -14,7 +14,10 @@ export const PINO_REDACT_PATHS = [
   "*.headers.authorization", "*.headers.Authorization",
 ];
 
-/** What redact() returned (the objects it built): redacting one again changes nothing, so isRedacted() lets a caller skip it. */
+/**
+ * What redact() returned (the top-level objects it built): redacting one again without further known secrets
+ * changes nothing, so isRedacted() lets such a caller skip it. Nested objects are not marked.
+ */
 const REDACTED_VALUES = new WeakSet<object>();
 
 /** True for an object redact() returned: a deep copy already masked (its caller must not have mutated it since). */

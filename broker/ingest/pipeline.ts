@@ -1,4 +1,4 @@
-import { decodeMessage, maskString, redact, TOPICS, type Decoded } from "../../shared/index.ts";
+import { decodeMessage, maskString, redact, TOPICS, type Decoded, type DiagnosisMessage } from "../../shared/index.ts";
 import type { FleetEvents } from "../events.ts";
 import type { Logger } from "../log.ts";
 import type { Refusals } from "../mqtt/refusals.ts";
@@ -6,7 +6,11 @@ import { isStoreFailure } from "../store/failures.ts";
 import { oneTransaction } from "../store/tick-batch.ts";
 import type { FleetStore } from "../store/types.ts";
 import type { TicketEngine } from "../tickets/engine.ts";
+import { fingerprintOf } from "../tickets/fingerprint.ts";
 import { ProcessingAttempts } from "./attempts.ts";
+
+/** How many of a device's newest diagnoses an unfinished one is compared with (more, all newer: it is moot). */
+const SUPERSEDE_LOOKBACK = 100;
 
 /** `dead_lettered`: its processing failed too often (attempts.ts); it is kept in the dead letters and acknowledged. */
 export type IngestOutcome = "accepted" | "duplicate" | "refused" | "ignored" | "dead_lettered";
@@ -89,7 +93,9 @@ export class IngestPipeline {
       if (isStoreFailure(err)) throw err;
       // a state message's id is never checked on the way in (a Last Will reuses its connection's), but a dead
       // letter records it: a redelivery of a dead-lettered state that fails again is that letter's duplicate,
-      // after a restart too (this check costs a read on the failure path only)
+      // after a restart too (this check costs a read on the failure path only). The agent never reuses an id
+      // across kinds, so a state's id in the store is its dead letter's; the read sees what is committed or in
+      // the turn's open batch (this delivery's own batch is rolled back by now)
       if (decoded.kind === "state" && mayDeadLetter && (await this.#o.store.seenMark(msgId)) !== "new") {
         this.attempts.deadLettered(msgId);
         this.stats.duplicates++;
@@ -140,6 +146,20 @@ export class IngestPipeline {
     return "dead_lettered";
   }
 
+  /**
+   * An unfinished diagnosis whose ticket work a newer diagnosis of the device has made moot: a newer healthy
+   * one (it resolves every ticket of the device), a newer one of the same fingerprint (it updated that ticket
+   * with newer evidence), or, for a healthy one, any newer diagnosis (it would start the hold-down of a fault
+   * the device reported since). A newer diagnosis of another fault leaves this one's ticket to open, as it
+   * would have in order. Read on the redelivery path only.
+   */
+  async #superseded(m: DiagnosisMessage): Promise<boolean> {
+    const newer = (await this.#o.store.diagnoses(m.device_id, SUPERSEDE_LOOKBACK)).filter((r) => r.ts > m.ts && r.id !== m.diagnosis_id);
+    if (newer.length === SUPERSEDE_LOOKBACK || (newer.length > 0 && m.verdict.fault === "none")) return true;
+    const fingerprint = fingerprintOf(m);
+    return newer.some((r) => r.fault === "none" || fingerprintOf(r.message) === fingerprint);
+  }
+
   async #accept(d: Exclude<Decoded, { ok: false }>, later: (() => void)[]): Promise<IngestOutcome> {
     const at = this.#now();
     const { store } = this.#o;
@@ -169,9 +189,10 @@ export class IngestPipeline {
         const m = redact(d.message);
         // an unfinished mark: an earlier delivery stored the diagnosis (its row and the device's fault commit
         // with the mark) and did not finish its ticket; the ticket work is done again, the row not written twice,
-        // unless a newer diagnosis of the device came in meanwhile: its ticket work has the last word
+        // unless a newer diagnosis of the device already decided what it would (#superseded)
         if (seen === "new") await store.applyDiagnosis(m, at);
-        else if (((await store.getDevice(d.deviceId))?.lastDiagnosisAt ?? -Infinity) > m.ts) {
+        else if (await this.#superseded(m)) {
+          emit("diagnosis", m);
           await store.finishSeen(d.message.msg_id);
           return "ignored";
         }

@@ -34,6 +34,21 @@ async function fleetOn(path: string, clock: ManualScheduler) {
   return { raw, tickets, ingest };
 }
 
+/** A fleet over `path` that stores this diagnosis's row and mark and dies before its ticket work (the engine busy). */
+async function killedMidTicket(path: string, clock: ManualScheduler, payload: Buffer, device: string): Promise<void> {
+  const dying = await fleetOn(path, clock);
+  void dying.tickets.serial(() => new Promise<void>(() => undefined));
+  void dying.ingest.handle(topicFor("diagnosis", device), payload, device).catch(() => undefined);
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+}
+
+function dbPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), "edge-unfinished-"));
+  dirs.push(dir);
+  return join(dir, "fleet.db");
+}
+
 describe("a diagnosis whose ticket work did not finish (SQLite)", () => {
   it("a fleet killed between the diagnosis's committed row and its ticket: after the restart the redelivery opens the ticket, once", async () => {
     const dir = mkdtempSync(join(tmpdir(), "edge-unfinished-"));
@@ -84,6 +99,43 @@ describe("a diagnosis whose ticket work did not finish (SQLite)", () => {
     expect((await after.raw.getDevice("dev-s"))?.fault).toBe("none");
     // its mark is finished: a further redelivery is a duplicate
     expect(await after.ingest.handle(topicFor("diagnosis", "dev-s"), outage, "dev-s")).toBe("duplicate");
+  });
+
+  it("an unfinished diagnosis redelivered after a newer one of another fault still opens its ticket, as in order", async () => {
+    const path = dbPath();
+    const clock = new ManualScheduler();
+    const outage = encode.diagnosis(diagnosisMsg("dev-o", clock.now(), { fault: "cloud_outage" }));
+    await killedMidTicket(path, clock, outage, "dev-o");
+    const after = await fleetOn(path, clock);
+    const voice = encode.diagnosis(diagnosisMsg("dev-o", clock.now() + 60_000, { fault: "voice_capture" }));
+    expect(await after.ingest.handle(topicFor("diagnosis", "dev-o"), voice, "dev-o")).toBe("accepted");
+    expect(await after.ingest.handle(topicFor("diagnosis", "dev-o"), outage, "dev-o")).toBe("accepted");
+    expect((await after.raw.listTickets({ deviceId: "dev-o" })).map((t) => t.fault).sort()).toEqual(["cloud_outage", "voice_capture"]);
+  });
+
+  it("compares with every newer diagnosis, not the last one written: a late older report does not bring a superseded fault back", async () => {
+    const path = dbPath();
+    const clock = new ManualScheduler();
+    const t0 = clock.now();
+    const outage = encode.diagnosis(diagnosisMsg("dev-l", t0, { fault: "cloud_outage" }));
+    await killedMidTicket(path, clock, outage, "dev-l");
+    const after = await fleetOn(path, clock);
+    // healthy a minute later, then a spooled healthy report from before the outage arrives late
+    expect(await after.ingest.handle(topicFor("diagnosis", "dev-l"), encode.diagnosis(diagnosisMsg("dev-l", t0 + 60_000)), "dev-l")).toBe("accepted");
+    expect(await after.ingest.handle(topicFor("diagnosis", "dev-l"), encode.diagnosis(diagnosisMsg("dev-l", t0 - 60_000)), "dev-l")).toBe("accepted");
+    expect(await after.ingest.handle(topicFor("diagnosis", "dev-l"), outage, "dev-l")).toBe("ignored");
+    expect(await after.raw.listTickets({ deviceId: "dev-l" })).toEqual([]);
+  });
+
+  it("an unfinished healthy diagnosis redelivered after a newer fault does not start that fault's hold-down", async () => {
+    const path = dbPath();
+    const clock = new ManualScheduler();
+    const healthy = encode.diagnosis(diagnosisMsg("dev-h", clock.now()));
+    await killedMidTicket(path, clock, healthy, "dev-h");
+    const after = await fleetOn(path, clock);
+    expect(await after.ingest.handle(topicFor("diagnosis", "dev-h"), encode.diagnosis(diagnosisMsg("dev-h", clock.now() + 60_000, { fault: "voice_capture" })), "dev-h")).toBe("accepted");
+    expect(await after.ingest.handle(topicFor("diagnosis", "dev-h"), healthy, "dev-h")).toBe("ignored");
+    expect((await after.raw.listTickets({ deviceId: "dev-h" })).map((t) => [t.fault, t.healthySince])).toEqual([["voice_capture", null]]);
   });
 
   it("a diagnosis processed in one go is finished: its redelivery is a duplicate and changes nothing", async () => {
