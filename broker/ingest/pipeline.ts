@@ -65,7 +65,8 @@ export class IngestPipeline {
     // for it, then finds it stored, or unfinished if it failed: never both working on one ticket at once.
     const msgId = decoded.message.msg_id;
     const prior = this.#diagnosesInFlight.get(msgId);
-    const mine = prior ? prior.then(() => this.#process(decoded, mayDeadLetter), () => this.#process(decoded, mayDeadLetter)) : this.#process(decoded, mayDeadLetter);
+    const run = () => this.#process(decoded, mayDeadLetter);
+    const mine = prior ? prior.then(run, run) : run();
     this.#diagnosesInFlight.set(msgId, mine);
     try {
       return await mine;
@@ -191,15 +192,12 @@ export class IngestPipeline {
         // with the mark) and did not finish its ticket; the ticket work is done again, the row not written twice,
         // unless a newer diagnosis of the device already decided what it would (#superseded)
         if (seen === "new") await store.applyDiagnosis(m, at);
-        else if (await this.#superseded(m)) {
-          emit("diagnosis", m);
-          await store.finishSeen(d.message.msg_id);
-          return "ignored";
-        }
+        const moot = seen === "unfinished" && (await this.#superseded(m));
         emit("diagnosis", m);
-        await this.#o.tickets.onDiagnosis(m, at);
+        if (!moot) await this.#o.tickets.onDiagnosis(m, at);
         // the ticket's last write: from here a redelivery is a duplicate
         await store.finishSeen(d.message.msg_id);
+        if (moot) return "ignored";
         break;
       }
       case "progress":

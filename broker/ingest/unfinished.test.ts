@@ -51,18 +51,12 @@ function dbPath(): string {
 
 describe("a diagnosis whose ticket work did not finish (SQLite)", () => {
   it("a fleet killed between the diagnosis's committed row and its ticket: after the restart the redelivery opens the ticket, once", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "edge-unfinished-"));
-    dirs.push(dir);
-    const path = join(dir, "fleet.db");
+    const path = dbPath();
     const clock = new ManualScheduler();
-    const before = await fleetOn(path, clock);
     const payload = encode.diagnosis(diagnosisMsg("dev-k", clock.now(), { fault: "cloud_outage" }));
     // the engine is in its periodic pass: the diagnosis's mark and row commit in their turn, its ticket waits,
     // and the process dies there (the engine never comes back, the device never gets its PUBACK)
-    void before.tickets.serial(() => new Promise<void>(() => undefined));
-    void before.ingest.handle(topicFor("diagnosis", "dev-k"), payload, "dev-k").catch(() => undefined);
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
+    await killedMidTicket(path, clock, payload, "dev-k");
 
     // the restarted fleet reads what the dead one committed: the row, and no ticket
     const after = await fleetOn(path, clock);
@@ -80,16 +74,10 @@ describe("a diagnosis whose ticket work did not finish (SQLite)", () => {
   });
 
   it("an unfinished diagnosis redelivered after a newer one of its device: acknowledged without its ticket work (the newer one has the last word)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "edge-unfinished-"));
-    dirs.push(dir);
-    const path = join(dir, "fleet.db");
+    const path = dbPath();
     const clock = new ManualScheduler();
-    const before = await fleetOn(path, clock);
     const outage = encode.diagnosis(diagnosisMsg("dev-s", clock.now(), { fault: "cloud_outage" }));
-    void before.tickets.serial(() => new Promise<void>(() => undefined));
-    void before.ingest.handle(topicFor("diagnosis", "dev-s"), outage, "dev-s").catch(() => undefined);
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
+    await killedMidTicket(path, clock, outage, "dev-s");
     // after the restart the device's newer, healthy diagnosis arrives first (its spool sends several at once)
     const after = await fleetOn(path, clock);
     const healthy = encode.diagnosis(diagnosisMsg("dev-s", clock.now() + 60_000, { fault: "none" }));
@@ -139,10 +127,8 @@ describe("a diagnosis whose ticket work did not finish (SQLite)", () => {
   });
 
   it("a diagnosis processed in one go is finished: its redelivery is a duplicate and changes nothing", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "edge-unfinished-"));
-    dirs.push(dir);
     const clock = new ManualScheduler();
-    const fleet = await fleetOn(join(dir, "fleet.db"), clock);
+    const fleet = await fleetOn(dbPath(), clock);
     const payload = encode.diagnosis(diagnosisMsg("dev-f", clock.now(), { fault: "cloud_outage" }));
     expect(await fleet.ingest.handle(topicFor("diagnosis", "dev-f"), payload, "dev-f")).toBe("accepted");
     expect(await fleet.ingest.handle(topicFor("diagnosis", "dev-f"), payload, "dev-f")).toBe("duplicate");
