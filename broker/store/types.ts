@@ -303,7 +303,6 @@ export interface FleetStore {
   /** The most recent ticket of any status for a fingerprint on a device (reopen checks). */
   findLatestTicket(fingerprint: string, deviceId: string): Promise<TicketRecord | null>;
   insertTicket(t: Omit<TicketRecord, "id">): Promise<TicketRecord>;
-  touchTicket(id: number, at: number, evidence: DiagnosisMessage): Promise<void>;
   /** Writes every field of a ticket. */
   updateTicket(t: TicketRecord): Promise<void>;
   deleteTicket(id: number): Promise<void>;

@@ -142,6 +142,20 @@ describe("deduplication", () => {
     expect(tickets).toHaveLength(1);
     expect(tickets[0]!.occurrences).toBe(3);
   });
+
+  it("counts a diagnosis its ticket already counted once when its ticket work runs again (a redelivery whose first delivery was cut off after the ticket's write)", async () => {
+    h = await engineHarness({ group_wait_ms: 0 });
+    await h.online(["dev-a"]);
+    const first = diagnosisMsg("dev-a", h.scheduler.now(), { fault: "voice_capture" });
+    await h.engine.onDiagnosis(first, h.scheduler.now());
+    await h.engine.onDiagnosis(first, h.scheduler.now());
+    expect((await h.store.listTickets()).map((t) => t.occurrences)).toEqual([1]);
+    await h.scheduler.advance(MIN);
+    const second = diagnosisMsg("dev-a", h.scheduler.now(), { fault: "voice_capture" });
+    await h.engine.onDiagnosis(second, h.scheduler.now());
+    await h.engine.onDiagnosis(second, h.scheduler.now());
+    expect((await h.store.listTickets()).map((t) => [t.occurrences, t.evidence.diagnosis_id])).toEqual([[2, second.diagnosis_id]]);
+  });
 });
 
 describe("flap control", () => {
@@ -191,6 +205,20 @@ describe("flap control", () => {
     await h.diagnose("dev-a", { fault: "voice_capture" });
     await h.scheduler.advance(3 * MIN);
     expect((await h.store.listTickets())[0]!.status).toBe("open");
+    expect(h.sink.of("trigger")).toHaveLength(1);
+  });
+
+  it("counts a fault reported again within the pending period on its pending ticket, which opens once the period has passed", async () => {
+    h = await engineHarness({ group_wait_ms: 0, pending_ms: 2 * MIN });
+    await h.online(["dev-a"]);
+    expect(await h.diagnose("dev-a", { fault: "voice_capture" })).toBe("accepted");
+    await h.scheduler.advance(MIN);
+    // the same fault, still there: one more occurrence of the pending ticket, not a second ticket (nor a refused report)
+    expect(await h.diagnose("dev-a", { fault: "voice_capture" })).toBe("accepted");
+    expect((await h.store.listTickets()).map((t) => [t.status, t.occurrences])).toEqual([["pending", 2]]);
+    expect(h.sink.of("trigger")).toHaveLength(0);
+    await h.scheduler.advance(2 * MIN);
+    expect((await h.store.listTickets()).map((t) => [t.status, t.occurrences])).toEqual([["open", 2]]);
     expect(h.sink.of("trigger")).toHaveLength(1);
   });
 });

@@ -90,7 +90,9 @@ export class TicketEngine {
     const evidence = redactedEvidence(d);
     let t = await store.findOpenTicket(fingerprint, d.device_id);
     if (t) {
-      t.occurrences += 1;
+      // the diagnosis this ticket already counted, delivered again (the first delivery was cut off after
+      // the ticket's write, before its mark finished, or a second replica got it meanwhile): counted once
+      if (t.evidence.diagnosis_id !== d.diagnosis_id) t.occurrences += 1;
       t.lastSeen = at;
       t.updatedAt = at;
       t.evidence = evidence;

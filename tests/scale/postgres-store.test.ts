@@ -293,6 +293,33 @@ describe.runIf(available)("PostgreSQL store", () => {
     }
   });
 
+  it("a replica killed between a diagnosis's ticket and its finished mark: the redelivery to another replica counts it once", async () => {
+    const log = pino({ level: "silent" });
+    const [replicaA, replicaB] = [new PostgresStore({ url: URL, schema }), new PostgresStore({ url: URL, schema })];
+    await Promise.all([replicaA.open(), replicaB.open()]);
+    const pipelineOn = (s: PostgresStore) => {
+      const events = new FleetEvents();
+      const tickets = new TicketEngine({ store: s, events, log, config: TicketsConfig.parse({ group_wait_ms: 0 }), scheduler: new ManualScheduler() });
+      return new IngestPipeline({ store: s, tickets, events, refusals: new Refusals(log), log, maxPayloadBytes: 65_536, historyPerDevice: 100 });
+    };
+    try {
+      const d = diagnosisMessage(facts("dev-late"), "voice_capture", Date.now());
+      const payload = Buffer.from(JSON.stringify(d));
+      // replica A writes the row and the ticket, then dies before the mark's finish (every statement commits alone here)
+      replicaA.finishSeen = () => new Promise<void>(() => undefined);
+      void pipelineOn(replicaA).handle(topicFor("diagnosis", "dev-late"), payload, "dev-late").catch(() => undefined);
+      await waitFor(async () => (await store.listTickets({ deviceId: "dev-late" })).length === 1, 5000, "replica A to write the ticket");
+      expect(await store.seenMark(d.msg_id)).toBe("unfinished");
+      // the broker redelivers to replica B: it redoes the ticket work, and the ticket still counts this diagnosis once
+      expect(await pipelineOn(replicaB).handle(topicFor("diagnosis", "dev-late"), payload, "dev-late")).toBe("accepted");
+      expect((await replicaB.listTickets({ deviceId: "dev-late" })).map((t) => [t.fault, t.occurrences])).toEqual([["voice_capture", 1]]);
+      expect(await replicaB.seenMark(d.msg_id)).toBe("stored");
+    } finally {
+      await replicaB.close();
+      await replicaA.close().catch(() => undefined);
+    }
+  });
+
   it("stores a report whose text carried U+0000 (PostgreSQL refuses it in text and jsonb; the decoder replaces it)", async () => {
     const now = Date.now();
     const d = diagnosisMessage(facts("dev-nul"), "cloud_outage", now);
@@ -333,6 +360,17 @@ describe.runIf(available)("PostgreSQL store", () => {
     const again = await store.insertTicket(ticket("dev-3", at + 10));
     expect(again.id).not.toBe(a.id);
     expect((await store.findLatestTicket("cloud_outage:server", "dev-3"))?.id).toBe(again.id);
+  });
+
+  it("counts a diagnosis once when two replicas insert its ticket at once (a redelivery one of them was still working on)", async () => {
+    const at = Date.now();
+    const t = ticket("dev-4", at);
+    const [a, b] = await Promise.all([store.insertTicket(t), store.insertTicket(t)]);
+    expect(a.id).toBe(b.id);
+    expect((await store.listTickets({ deviceId: "dev-4" })).map((x) => x.occurrences)).toEqual([1]);
+    // another diagnosis of the same fault still counts
+    await store.insertTicket(ticket("dev-4", at + 1));
+    expect((await store.listTickets({ deviceId: "dev-4" })).map((x) => x.occurrences)).toEqual([2]);
   });
 
   it("keeps one live incident per key when replicas race to open it", async () => {

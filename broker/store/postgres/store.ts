@@ -315,7 +315,8 @@ export class PostgresStore implements FleetStore, SqlQuery {
 
   /**
    * Inserts a live ticket. When another replica opened the same device's ticket for this fingerprint a
-   * moment earlier, the unique index turns this insert into one more occurrence on that ticket.
+   * moment earlier, the unique index turns this insert into one more occurrence on that ticket, unless
+   * that replica counted this very diagnosis (a redelivery it was still working on): counted once.
    */
   async insertTicket(t: Omit<TicketRecord, "id">): Promise<TicketRecord> {
     const live = t.status === "pending" || t.status === "open" || t.status === "acknowledged";
@@ -324,7 +325,7 @@ export class PostgresStore implements FleetStore, SqlQuery {
          suppressed_by, flapping, healthy_since)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16::jsonb, $17, $18, $19)
        ${live ? `ON CONFLICT (fingerprint, device_id) WHERE status IN ('pending', 'open', 'acknowledged')
-         DO UPDATE SET occurrences = tickets.occurrences + 1, last_seen = excluded.last_seen, updated_at = excluded.updated_at, evidence = excluded.evidence` : ""}
+         DO UPDATE SET occurrences = tickets.occurrences + CASE WHEN tickets.evidence->>'diagnosis_id' = excluded.evidence->>'diagnosis_id' THEN 0 ELSE 1 END, last_seen = excluded.last_seen, updated_at = excluded.updated_at, evidence = excluded.evidence` : ""}
        RETURNING *`,
       [t.fingerprint, t.deviceId, t.fault, t.family, t.status, t.severity, t.title, t.openedAt, t.updatedAt, t.lastSeen, t.occurrences, j(t.evidence), t.incidentId ?? null, t.resolvedAt ?? null, t.closedAt ?? null, j(ticketState(t)),
         t.suppressedBy ?? null, t.flapping ?? false, t.healthySince ?? null],
@@ -349,10 +350,6 @@ export class PostgresStore implements FleetStore, SqlQuery {
   async getTicket(id: number): Promise<TicketRecord | null> {
     const [r] = await this.#rows("SELECT * FROM tickets WHERE id = $1", [id]);
     return r ? toTicket(r) : null;
-  }
-
-  async touchTicket(id: number, at: number, evidence: DiagnosisMessage): Promise<void> {
-    await this.#db.query("UPDATE tickets SET occurrences = occurrences + 1, last_seen = $1, updated_at = $1, evidence = $2::jsonb WHERE id = $3", [at, j(evidence), id]);
   }
 
   async listTickets(f: TicketFilter = {}): Promise<TicketRecord[]> {

@@ -207,7 +207,7 @@ export class SqliteStore implements FleetStore {
   }
 
   async findOpenTicket(fingerprint: string, deviceId: string): Promise<TicketRecord | null> {
-    const r = this.#q("SELECT * FROM tickets WHERE fingerprint = ? AND device_id = ? AND status IN ('open','acknowledged')").get(fingerprint, deviceId) as Row | undefined;
+    const r = this.#q("SELECT * FROM tickets WHERE fingerprint = ? AND device_id = ? AND status IN ('pending','open','acknowledged')").get(fingerprint, deviceId) as Row | undefined;
     return r ? toTicket(r) : null;
   }
 
@@ -242,10 +242,6 @@ export class SqliteStore implements FleetStore {
   async getTicket(id: number): Promise<TicketRecord | null> {
     const r = this.#q("SELECT * FROM tickets WHERE id = ?").get(id) as Row | undefined;
     return r ? toTicket(r) : null;
-  }
-
-  async touchTicket(id: number, at: number, evidence: DiagnosisMessage): Promise<void> {
-    this.#q("UPDATE tickets SET occurrences = occurrences + 1, last_seen = ?, updated_at = ?, evidence = ? WHERE id = ?").run(at, at, JSON.stringify(evidence), id);
   }
 
   async listTickets(f: TicketFilter = {}): Promise<TicketRecord[]> {
