@@ -22,8 +22,9 @@ const CLAIM_MS = 30 * 60_000;
  * - **Nothing lost.** Failing again, it is released with the new error and its mark recorded again, and the
  *   caller hears why; the store being down is "try again", not "fix the cause". A replay that cannot even
  *   release it (the store lost, the process killed) leaves the claim to lapse: the letter comes back.
- * - **Never backwards.** A state report, or a report older than the device's latest of its kind, is not
- *   replayed: it would roll the device's state back (an old healthy diagnosis would resolve today's tickets).
+ * - **Never backwards.** A state report, or a diagnosis older than the device's latest, is not replayed: it
+ *   would roll the device's state back (an old healthy diagnosis would resolve today's tickets). Telemetry
+ *   older than the device's latest is: it goes to the history, and the device keeps its newest report.
  *   Webhook notifications are not replayed either: their incident has moved on and is one GET away.
  *
  * Each replay, processed or not, is audited.
@@ -106,9 +107,9 @@ export class DeadLetterReplay implements DeadLetterActions {
   /** Why replaying this report would take the device backwards, or null. */
   async #stale(r: { kind: TopicKind; deviceId: string; ts: number }): Promise<string | null> {
     if (r.kind === "state") return "is a state report (the device's current state is known from its newer reports)";
-    const device = await this.#o.store.getDevice(r.deviceId);
-    const latest = r.kind === "telemetry" ? (device?.telemetry?.ts ?? null) : r.kind === "diagnosis" ? (device?.lastDiagnosisAt ?? null) : null;
-    return latest !== null && latest > r.ts ? `is older than the device's latest ${r.kind} (${new Date(r.ts).toISOString()} < ${new Date(latest).toISOString()})` : null;
+    if (r.kind !== "diagnosis") return null;
+    const latest = (await this.#o.store.getDevice(r.deviceId))?.lastDiagnosisAt ?? null;
+    return latest !== null && latest > r.ts ? `is older than the device's latest diagnosis (${new Date(r.ts).toISOString()} < ${new Date(latest).toISOString()})` : null;
   }
 
   async #audited(id: number, actor: string, letter: DeadLetter, r: ReplayResult): Promise<ReplayResult> {

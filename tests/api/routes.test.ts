@@ -210,27 +210,34 @@ describe("REST API behaviour", () => {
     expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409, 409]);
     expect(answers.find((r) => r.statusCode === 409)!.json().error.message).toMatch(/^dead letter 1 is held by another replay or a discard/);
     expect(await api.store.history("speaker-8", 0, 10)).toHaveLength(1);
-    // older than the device's latest telemetry: kept, 409, and the device's latest stays the newer one
+    // telemetry older than the device's latest: replayed into the history; the device keeps its newest report
     const old = telemetryMsg("speaker-8", T0, 4);
     await api.store.addDeadLetter({ at: T0 + 6, target: "ingest:telemetry", attempts: 3, error: "refused", body: old }, { msgId: old.msg_id, deviceId: "speaker-8" });
-    const stale = await api.app.inject({ method: "POST", url: "/api/dead-letters/2/replay", headers: api.auth("technician") });
-    expect(stale.statusCode).toBe(409);
-    expect(stale.json().error.message).toMatch(/^dead letter 2 is older than the device's latest telemetry .*would roll the device's state back; it is kept/);
+    expect((await api.app.inject({ method: "POST", url: "/api/dead-letters/2/replay", headers: api.auth("technician") })).statusCode).toBe(200);
+    expect((await api.store.history("speaker-8", 0, 10)).map((p) => p.telemetry.seq)).toEqual([4, 5]);
     expect((await api.store.getDevice("speaker-8"))?.telemetry?.seq).toBe(5);
+    // a diagnosis older than the device's latest: kept, 409 (an old healthy one would resolve today's tickets)
+    await api.store.applyDiagnosis(diagnosisMsg("speaker-8", T0 + 3000, { fault: "voice_capture" }), T0 + 3000);
+    const oldDiagnosis = diagnosisMsg("speaker-8", T0 + 500);
+    await api.store.addDeadLetter({ at: T0 + 6, target: "ingest:diagnosis", attempts: 3, error: "refused", body: oldDiagnosis }, { msgId: oldDiagnosis.msg_id, deviceId: "speaker-8" });
+    const stale = await api.app.inject({ method: "POST", url: "/api/dead-letters/3/replay", headers: api.auth("technician") });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.json().error.message).toMatch(/^dead letter 3 is older than the device's latest diagnosis .*would roll the device's state back; it is kept/);
+    expect((await api.store.getDevice("speaker-8"))?.fault).toBe("voice_capture");
     // a state report: never replayed
     const s = stateMsg("speaker-8", T0 + 2000);
     await api.store.addDeadLetter({ at: T0 + 7, target: "ingest:state", attempts: 3, error: "refused", body: s }, { msgId: s.msg_id, deviceId: "speaker-8" });
-    expect((await api.app.inject({ method: "POST", url: "/api/dead-letters/3/replay", headers: api.auth("technician") })).json().error.message).toMatch(/^dead letter 3 is a state report/);
-    expect((await api.store.listDeadLetters()).map((l) => l.id)).toEqual([3, 2]);
+    expect((await api.app.inject({ method: "POST", url: "/api/dead-letters/4/replay", headers: api.auth("technician") })).json().error.message).toMatch(/^dead letter 4 is a state report/);
+    expect((await api.store.listDeadLetters()).map((l) => l.id)).toEqual([4, 3]);
     // dealt with some other way: discarded (audited), never while a replay holds it
     const del = (id: number, role: "technician" | "viewer" = "technician") => api.app.inject({ method: "DELETE", url: `/api/dead-letters/${id}`, headers: api.auth(role) });
-    expect((await del(3, "viewer")).statusCode).toBe(403);
-    expect(await api.store.claimDeadLetter(2, Date.now(), Date.now() + 60_000)).toBe(true);
-    expect((await del(2)).json().error).toMatchObject({ code: "conflict", message: expect.stringMatching(/^dead letter 2 is held by a replay or another discard/) });
-    expect((await del(3)).json()).toEqual({ deleted: true });
-    expect((await del(3)).statusCode).toBe(404);
-    expect((await api.store.listDeadLetters()).map((l) => l.id)).toEqual([2]);
-    expect(await api.store.listAudit("dead_letter:3")).toMatchObject([{ action: "dead_letter.discard", actor: "technician-user" }, { action: "dead_letter.replay", detail: { refused: "stale" } }]);
+    expect((await del(4, "viewer")).statusCode).toBe(403);
+    expect(await api.store.claimDeadLetter(3, Date.now(), Date.now() + 60_000)).toBe(true);
+    expect((await del(3)).json().error).toMatchObject({ code: "conflict", message: expect.stringMatching(/^dead letter 3 is held by a replay or another discard/) });
+    expect((await del(4)).json()).toEqual({ deleted: true });
+    expect((await del(4)).statusCode).toBe(404);
+    expect((await api.store.listDeadLetters()).map((l) => l.id)).toEqual([3]);
+    expect(await api.store.listAudit("dead_letter:4")).toMatchObject([{ action: "dead_letter.discard", actor: "technician-user" }, { action: "dead_letter.replay", detail: { refused: "stale" } }]);
   });
 
   it("streams live events over SSE to a token holder, filtered by device", async () => {

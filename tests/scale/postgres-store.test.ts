@@ -173,6 +173,19 @@ describe.runIf(available)("PostgreSQL store", () => {
     }
   });
 
+  it("keeps a device's newest telemetry by the report's time: one that arrives after a newer one goes to the history only", async () => {
+    const t0 = 1_815_000_000_000;
+    const msg = (i: number) => telemetryMessage(facts("dev-late-t"), i, t0 + i * 1000, seededRandom(i));
+    // a later turn brings an older report (another replica's share of a spool drain, a replayed dead letter)
+    await store.applyTelemetry(msg(5), t0 + 5000, 100);
+    await store.applyTelemetry(msg(3), t0 + 6000, 100);
+    expect((await store.getDevice("dev-late-t"))?.telemetry?.seq).toBe(5);
+    // in one turn, out of order: the newest by time is kept, not the last to arrive
+    await Promise.all([msg(8), msg(6)].map((m) => store.applyTelemetry(m, t0 + 7000, 100)));
+    expect((await store.getDevice("dev-late-t"))?.telemetry?.seq).toBe(8);
+    expect((await store.history("dev-late-t", 0, 100)).map((p) => p.telemetry.seq)).toEqual([3, 5, 6, 8]);
+  });
+
   it("fails only the report PostgreSQL refuses in a turn's batch: its neighbours are stored, and the error is the report's own", async () => {
     const t0 = 1_820_000_000_000;
     // a site constraint the fleet knows nothing of: a trigger refusing one device's reports
@@ -225,10 +238,11 @@ describe.runIf(available)("PostgreSQL store", () => {
       ingest = pipeline();
       expect(await send(13, poison)).toBe("duplicate");
       expect((await store.history("dev-dl", 0, 10)).map((p) => p.telemetry.seq)).toEqual([14]);
-      // replaying it now would roll the device back (14 is newer): refused, kept
+      // replayed while the cause remains: it fails again and is kept, with the new error
       const letterOf = async (msgId: string) => (await store.listDeadLetters()).find((l) => (l.body as { msg_id?: string }).msg_id === msgId)!.id!;
       const replay = new DeadLetterReplay({ store, ingest, now: () => at, log: pino({ level: "silent" }) });
-      expect(await replay.replay(await letterOf(poison.msg_id), "tech")).toMatchObject({ ok: false, reason: "stale" });
+      expect(await replay.replay(await letterOf(poison.msg_id), "tech")).toMatchObject({ ok: false, reason: "failed", message: expect.stringMatching(/seq 13 refused/) });
+      expect(await send(13, poison)).toBe("duplicate");
       // a newer report refused the same way, then the cause fixed: the replay stores it, once
       const newer = telemetryMessage(facts("dev-dl"), 13, at + 20, seededRandom(20));
       for (let i = 0; i < 2; i++) await expect(send(13, newer)).rejects.toThrow(/seq 13 refused/);
@@ -243,7 +257,7 @@ describe.runIf(available)("PostgreSQL store", () => {
       const first = await letterOf(poison.msg_id);
       expect(await store.claimDeadLetter(first, at, at + 60_000)).toBe(true);
       expect(await store.claimDeadLetter(first, at + 1, at + 60_001)).toBe(false);
-      expect(await replay.replay(first, "tech")).toMatchObject({ ok: false, reason: "stale" });
+      expect(await replay.replay(first, "tech")).toMatchObject({ ok: false, reason: "busy" });
       expect(await store.claimDeadLetter(first, at + 60_001, at + 120_001)).toBe(true);
       // the lapsed claim's holder can neither release nor delete what the new claim holds
       await store.forgetSeen(poison.msg_id);

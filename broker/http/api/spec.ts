@@ -111,7 +111,7 @@ export const ROUTES = {
   },
   replayDeadLetter: {
     method: "POST", url: "/api/dead-letters/:id/replay", access: "technician", tag: "admin",
-    summary: "Processes a dead-lettered device report again once its cause is fixed: stored, it leaves the dead letters; failing again (409) it is kept and the answer says why; while another replay holds it, 409; a store that is down answers 503. A state report, or one older than the device's latest of its kind, is not replayed (409: it would roll the device's state back), nor is a webhook notification (400). Every replay is audited.",
+    summary: "Processes a dead-lettered device report again once its cause is fixed: stored, it leaves the dead letters; failing again (409) it is kept and the answer says why; while another replay holds it, 409; a store that is down answers 503. A state report, or a diagnosis older than the device's latest, is not replayed (409: it would roll the device's state back), nor is a webhook notification (400); older telemetry is, into the device's history (the device keeps its newest report). Every replay is audited.",
     params: z.object({ id: z.coerce.number().int().min(1) }), response: z.object({ outcome: z.string(), dead_letter: S.DeadLetter }),
   },
 

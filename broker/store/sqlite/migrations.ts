@@ -253,4 +253,12 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     // ticket instead of passing for a duplicate (broker/ingest/pipeline.ts)
     sql: `ALTER TABLE seen_messages ADD COLUMN unfinished INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 9,
+    name: "the time of a device's latest telemetry",
+    // the device row keeps its newest telemetry by the report's own time, not by arrival: a spooled report
+    // that arrives after a newer one (two replicas, a replayed dead letter) goes to the history only
+    sql: `ALTER TABLE devices ADD COLUMN telemetry_ts INTEGER;
+          UPDATE devices SET telemetry_ts = json_extract(telemetry, '$.ts') WHERE telemetry IS NOT NULL;`,
+  },
 ];

@@ -21,6 +21,38 @@ afterEach(() => {
 const DAY = 86_400_000;
 
 describe("SQLite store", () => {
+  it("keeps a device's newest telemetry by the report's time, after the upgrade too: one that arrives after a newer one goes to the history only", async () => {
+    dir = mkdtempSync(join(tmpdir(), "fleet-store-"));
+    const path = join(dir, "fleet.db");
+    const t0 = 1_800_000_000_000;
+    // a database from before migration 9, holding the device's report of t0 + 5 s
+    const before = new SqliteStore(path);
+    await before.open();
+    await before.applyTelemetry(telemetryMsg("dev-a", t0 + 5000, 5), t0 + 5000, 100);
+    await before.close();
+    const raw = new DatabaseSync(path);
+    raw.exec("ALTER TABLE devices DROP COLUMN telemetry_ts; DELETE FROM schema_migrations WHERE version = 9");
+    raw.close();
+
+    const store = new SqliteStore(path);
+    await store.open();
+    try {
+      // an older report arriving later (another replica's share of a spool drain, a replayed dead letter)
+      await store.applyTelemetry(telemetryMsg("dev-a", t0 + 3000, 3), t0 + 6000, 100);
+      expect((await store.getDevice("dev-a"))?.telemetry?.seq).toBe(5);
+      await store.applyTelemetry(telemetryMsg("dev-a", t0 + 8000, 8), t0 + 8000, 100);
+      await store.applyTelemetry(telemetryMsg("dev-a", t0 + 6000, 6), t0 + 9000, 100);
+      expect((await store.getDevice("dev-a"))?.telemetry?.seq).toBe(8);
+      expect((await store.history("dev-a", 0, 100)).map((p) => p.telemetry.seq)).toEqual([3, 5, 6, 8]);
+      // the same time twice: the later arrival is the latest
+      const again = { ...telemetryMsg("dev-a", t0 + 8000, 9) };
+      await store.applyTelemetry(again, t0 + 10_000, 100);
+      expect((await store.getDevice("dev-a"))?.telemetry?.seq).toBe(9);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("upgrades a version-1 database in place, keeping its tickets and the one-live-ticket rule", async () => {
     dir = mkdtempSync(join(tmpdir(), "fleet-store-"));
     const path = join(dir, "fleet.db");
