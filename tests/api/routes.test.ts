@@ -50,6 +50,11 @@ describe("REST API behaviour", () => {
       ["POST", "/api/tickets/1/comment", { text: "" }, /invalid body: text/],
       ["POST", "/api/devices/speaker-1/commands", { name: "rm -rf" }, /invalid body: name/],
       ["POST", "/api/tokens", { name: "x", role: "root" }, /invalid body: role/],
+      // text neither store can keep (PostgreSQL refuses U+0000 and half of a surrogate pair): refused alike on both
+      ["GET", "/api/devices?search=%00", undefined, /^query\.search contains a NUL character \(U\+0000\), which the fleet cannot store; remove it and send the request again$/],
+      ["POST", "/api/tickets/1/comment", { text: "see \u0000log" }, /^body\.text contains a NUL character/],
+      ["POST", "/api/silences", { matchers: { region: "eu" }, duration_minutes: 60, comment: "cut \ud83d" }, /^body\.comment contains half of a surrogate pair \(a character cut in two\), which the fleet cannot store/],
+      ["POST", "/api/silences", { matchers: { "re\u0000gion": "eu" }, duration_minutes: 60, comment: "x" }, /^a key in body\.matchers contains a NUL character/],
     ];
     for (const [method, url, payload, msg] of cases) {
       const res = await api.app.inject({ method: method as "GET", url, headers: api.auth("admin"), ...(payload ? { payload } : {}) });
@@ -57,6 +62,9 @@ describe("REST API behaviour", () => {
       expect(res.statusCode, url).toBeLessThan(500);
       expect(res.json().error.message, url).toMatch(msg);
     }
+    // the token is checked first: an anonymous request hears 401, whatever its text
+    expect((await api.app.inject({ url: "/api/devices?search=%00" })).statusCode).toBe(401);
+    expect(await api.store.listSilences()).toEqual([]);
     const broken = await api.app.inject({ method: "POST", url: "/api/tokens", headers: { ...api.auth("admin"), "content-type": "application/json" }, payload: "{not json" });
     expect(broken.statusCode).toBe(400);
     expect(broken.json().error.code).toBe("bad_request");

@@ -4,6 +4,7 @@ import { formatIssues } from "../../../shared/index.ts";
 import { roleAllows, type Principal } from "../auth/roles.ts";
 import type { TokenStore } from "../auth/tokens.ts";
 import { httpError } from "../errors.ts";
+import { unstorableText } from "../text-guard.ts";
 import { ROUTES, type OperationId, type RouteSpec } from "./spec.ts";
 
 type Get<T, K extends string> = T extends Record<K, infer V> ? V : undefined;
@@ -83,6 +84,9 @@ export function registerRoutes(app: FastifyInstance, handlers: Handlers, auth: A
       url: spec.url,
       handler: async (req, reply) => {
         const principal = await authenticate(req, spec, auth);
+        // text neither store can keep gets one answer, whichever store this fleet runs (text-guard.ts)
+        const bad = unstorableText(req.params, "path") ?? unstorableText(req.query, "query") ?? unstorableText(req.body, "body");
+        if (bad) throw httpError("bad_request", `${bad}, which the fleet cannot store; remove it and send the request again`);
         const ctx = {
           params: parse(spec.params, req.params, "path"),
           query: parse(spec.query, req.query ?? {}, "query"),
