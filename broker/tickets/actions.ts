@@ -2,6 +2,8 @@ import type { IncidentRecord, IncidentStatus, TicketRecord } from "../store/type
 import { LIVE } from "./context.ts";
 import type { TicketEngine } from "./engine.ts";
 
+const live = (t: TicketRecord) => (LIVE as readonly string[]).includes(t.status);
+
 /** A ticket as the API shows it: the record, its incident's people-facing fields and its SLA clocks. */
 export type TicketView = TicketRecord & {
   incident: Pick<IncidentRecord, "id" | "status" | "severity" | "title" | "deviceIds" | "assignee" | "acknowledgedBy" | "flapping" | "regression"> | null;
@@ -119,24 +121,40 @@ export class TicketActionsApi {
   }
 
   async acknowledge(id: number, actor: string): Promise<TicketView | null> {
-    const t = await this.#e.ctx.store.getTicket(id);
-    if (!t) return null;
-    if (t.incidentId !== null) return (await this.acknowledgeIncident(t.incidentId, actor)) ? this.get(id) : null;
-    if (t.status !== "open") return null;
-    // a suppressed ticket has no incident: acknowledge it alone
-    const at = this.#e.ctx.now();
-    await this.#e.ctx.store.updateTicket({ ...t, status: "acknowledged", acknowledgedAt: at, updatedAt: at });
+    // read and written in the engine's turn: the periodic pass may link the ticket to an incident meanwhile
+    const done = await this.#alone(id, { incident: () => true, alone: (t) => t.status === "open" }, async (t) => {
+      // a suppressed ticket has no incident: acknowledged alone
+      const at = this.#e.ctx.now();
+      await this.#e.ctx.store.updateTicket({ ...t, status: "acknowledged", acknowledgedAt: at, updatedAt: at });
+    });
+    if (done === null) return null;
+    if (done !== "done") return (await this.acknowledgeIncident(done, actor)) ? this.get(id) : null;
     await this.#auditTicket(actor, "ticket.acknowledge", id, {});
     return this.get(id);
   }
 
   async resolve(id: number, actor: string, note: string | null): Promise<TicketView | null> {
-    const t = await this.#e.ctx.store.getTicket(id);
-    if (!t || (t.status !== "open" && t.status !== "acknowledged" && t.status !== "pending")) return null;
-    if (t.incidentId !== null) return (await this.resolveIncident(t.incidentId, actor, note)) ? this.get(id) : null;
-    await this.#e.serial(() => this.#e.resolveTicket(t, actor));
+    const done = await this.#alone(id, { incident: live, alone: live }, (t) => this.#e.resolveTicket(t, actor));
+    if (done === null) return null;
+    if (done !== "done") return (await this.resolveIncident(done, actor, note)) ? this.get(id) : null;
     await this.#auditTicket(actor, "ticket.resolve", id, note ? { note } : {});
     return this.get(id);
+  }
+
+  /**
+   * Acts on a ticket without an incident inside the engine's serial turn, on the ticket as it is then (the
+   * periodic pass may have opened and linked a pending one since the caller looked): "done", the ticket's
+   * incident id to act on instead, or null when it does not apply.
+   */
+  #alone(id: number, applies: { incident: (t: TicketRecord) => boolean; alone: (t: TicketRecord) => boolean }, act: (t: TicketRecord) => Promise<void>): Promise<"done" | number | null> {
+    return this.#e.serial(async () => {
+      const t = await this.#e.ctx.store.getTicket(id);
+      if (!t) return null;
+      if (t.incidentId !== null) return applies.incident(t) ? t.incidentId : null;
+      if (!applies.alone(t)) return null;
+      await act(t);
+      return "done";
+    });
   }
 
   async assign(id: number, actor: string, assignee: string | null): Promise<TicketView | null> {

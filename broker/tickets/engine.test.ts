@@ -376,3 +376,155 @@ describe("lifecycle", () => {
     expect((await h.store.listIncidents())[0]!.regression).toMatchObject({ to: "fw-2" });
   });
 });
+
+describe("lifecycle corners: who gets paged, and when", () => {
+  const HOUR = 60 * MIN;
+
+  it("counts a device holding several cloud tickets in one incident as one affected device: no false P0", async () => {
+    h = await engineHarness({ group_wait_ms: 0 });
+    const ids = devices(10);
+    await h.online(ids);
+    for (const id of ids.slice(0, 2)) await h.diagnose(id, { fault: "cloud_outage" });
+    const [inc] = await h.store.listIncidents();
+    expect(inc!.severity).toBe("P1");
+    // the same two devices isolate other cloud symptoms of the same outage: absorbed into its incident
+    for (const id of ids.slice(0, 2)) {
+      await h.diagnose(id, { fault: "voice_cloud" });
+      await h.diagnose(id, { fault: "cloud_latency" });
+      await h.diagnose(id, { fault: "cloud_outage", family: "quota" });
+    }
+    expect((await h.store.listTickets()).filter((t) => t.incidentId === inc!.id)).toHaveLength(8);
+    expect(await h.store.getIncident(inc!.id)).toMatchObject({ severity: "P1", deviceCount: 2, activeDevices: 2, peakDevices: 2 });
+    // paged at one device (P2) and at two (P1), never as a fleet-wide outage
+    expect(h.sink.of("trigger").map((n) => n.incident.severity)).toEqual(["P2", "P1"]);
+  });
+
+  it("pages nobody for a cloud ticket that recovered while inhibited (its device's network fault) or silenced", async () => {
+    h = await engineHarness({ group_wait_ms: 0 });
+    await h.online(["dev-a", "dev-b", "dev-c"]);
+    await h.diagnose("dev-a", { fault: "network", family: "network" });
+    await h.diagnose("dev-a", { fault: "cloud_latency" });
+    expect((await h.store.listTickets({ deviceId: "dev-a", fault: "cloud_latency" }))[0]!.suppressedBy).toBe("local_network");
+    await h.scheduler.advance(MIN);
+    await h.diagnose("dev-a");
+    await h.scheduler.advance(10 * MIN);
+    // a silence ends over a ticket that recovered during it
+    const now = h.scheduler.now();
+    await h.engine.silences.create({ matchers: { device_id: "dev-b" }, startsAt: now, endsAt: now + 30 * MIN, comment: "repair visit", createdBy: "bob" });
+    await h.diagnose("dev-b", { fault: "voice_capture" });
+    await h.scheduler.advance(10 * MIN);
+    await h.diagnose("dev-b");
+    await h.scheduler.advance(21 * MIN);
+    expect(h.sink.of("trigger").map((n) => n.incident.fault)).toEqual(["network"]);
+    // both resolve quietly once verified
+    await h.diagnose("dev-a", { trigger: "verification" });
+    await h.diagnose("dev-b", { trigger: "verification" });
+    expect((await h.store.listTickets({ statuses: ["resolved"] })).map((t) => t.fault).sort()).toEqual(["cloud_latency", "network", "voice_capture"]);
+    expect(h.sink.of("trigger").map((n) => n.incident.fault)).toEqual(["network"]);
+  });
+
+  it("with a pending period, a network ticket opening inhibits its device's cloud tickets, pending or already open", async () => {
+    // no group wait: a ticket attached before its device's network ticket opened would page at once
+    h = await engineHarness({ group_wait_ms: 0, pending_ms: 2 * MIN });
+    await h.online(["dev-a", "dev-b"]);
+    // both pending together: opened in one pass, the network one first
+    await h.diagnose("dev-a", { fault: "network", family: "network" });
+    await h.diagnose("dev-a", { fault: "cloud_latency" });
+    // dev-b's cloud ticket opened earlier, its network ticket later
+    await h.diagnose("dev-b", { fault: "voice_cloud" });
+    await h.scheduler.advance(3 * MIN);
+    await h.diagnose("dev-b", { fault: "network", family: "network" });
+    await h.scheduler.advance(3 * MIN);
+    expect((await h.store.listTickets({ deviceId: "dev-a", fault: "cloud_latency" }))[0]).toMatchObject({ status: "open", suppressedBy: "local_network" });
+    expect((await h.store.listTickets({ deviceId: "dev-b", fault: "voice_cloud" }))[0]).toMatchObject({ status: "open", suppressedBy: "local_network" });
+    // dev-a's cloud ticket never paged (dev-b's paged once it opened, before its network fault was known)
+    expect(h.sink.of("trigger").filter((n) => n.incident.fault === "cloud_latency")).toEqual([]);
+  });
+
+  it("a fault recurring during a silence leaves its resolved incident resolved and pages nobody; it pages once the silence ends", async () => {
+    h = await engineHarness({ group_wait_ms: 0, hold_down_ms: 0 });
+    await h.online(["dev-a"]);
+    await h.diagnose("dev-a", { fault: "voice_capture" });
+    await h.diagnose("dev-a");
+    const [inc] = await h.store.listIncidents();
+    expect(inc!.status).toBe("resolved");
+    await h.scheduler.advance(10 * MIN);
+    const now = h.scheduler.now();
+    await h.engine.silences.create({ matchers: { device_id: "dev-a" }, startsAt: now, endsAt: now + 60 * MIN, comment: "repair visit", createdBy: "bob" });
+    await h.diagnose("dev-a", { fault: "voice_capture" });
+    await h.scheduler.advance(MIN);
+    expect((await h.store.listTickets())[0]).toMatchObject({ status: "open", suppressedBy: `silence:${(await h.store.listSilences())[0]!.id}`, incidentId: null });
+    expect((await h.store.getIncident(inc!.id))!.status).toBe("resolved");
+    expect(h.sink.sent.map((n) => n.action)).toEqual(["trigger", "resolve"]);
+    // still faulty when the silence ends: its incident reopens (within the reopen window) and pages
+    await h.scheduler.advance(60 * MIN);
+    expect((await h.store.getIncident(inc!.id))!.status).toBe("open");
+    expect(h.sink.sent.map((n) => n.action)).toEqual(["trigger", "resolve", "trigger"]);
+  });
+
+  it("a ticket reopening into an incident someone acknowledged is acknowledged with it", async () => {
+    h = await engineHarness({ group_wait_ms: 0, hold_down_ms: 0 });
+    await h.online(["dev-a", "dev-b", "dev-c"]);
+    await h.diagnose("dev-a", { fault: "cloud_outage" });
+    await h.diagnose("dev-b", { fault: "cloud_outage" });
+    const [inc] = await h.store.listIncidents();
+    await h.api.acknowledgeIncident(inc!.id, "alice");
+    await h.diagnose("dev-a");
+    await h.scheduler.advance(10 * MIN);
+    await h.diagnose("dev-a", { fault: "cloud_outage" });
+    expect((await h.store.listTickets({ deviceId: "dev-a" }))[0]).toMatchObject({ status: "acknowledged", incidentId: inc!.id });
+  });
+
+  it("a ticket reopened after a firmware upgrade carries the new firmware and joins that firmware's incident (group_by firmware)", async () => {
+    h = await engineHarness({ group_wait_ms: 0, hold_down_ms: 0, group_by: ["firmware"] });
+    await h.online(["dev-a"], { firmware_version: "fw-1" });
+    await h.diagnose("dev-a", { fault: "voice_capture", firmware: "fw-1" });
+    await h.diagnose("dev-a", { firmware: "fw-1" });
+    await h.scheduler.advance(30 * MIN);
+    await h.online(["dev-a"], { firmware_version: "fw-2" });
+    await h.diagnose("dev-a", { fault: "voice_capture", firmware: "fw-2" });
+    const [t] = await h.store.listTickets({ deviceId: "dev-a" });
+    expect(t!.reopenCount).toBe(1);
+    expect(t!.labels.firmware).toBe("fw-2");
+    expect((await h.store.getIncident(t!.incidentId!))!.groupLabels).toEqual({ firmware: "fw-2" });
+    expect((await h.store.listIncidents()).map((i) => [i.groupLabels.firmware, i.status])).toEqual([["fw-2", "open"], ["fw-1", "resolved"]]);
+  });
+
+  it("a person resolving a pending ticket while the periodic pass opens it resolves what the pass made of it: no incident is left open without members", async () => {
+    h = await engineHarness({ group_wait_ms: 0, pending_ms: 2 * MIN, evaluate_interval_ms: HOUR });
+    await h.online(["dev-a"]);
+    await h.diagnose("dev-a", { fault: "voice_capture" });
+    await h.scheduler.advance(3 * MIN);
+    const [t] = await h.store.listTickets();
+    expect(t!.status).toBe("pending");
+    await Promise.all([h.engine.evaluate(), h.api.resolve(t!.id, "alice", "fixed")]);
+    expect((await h.store.getTicket(t!.id))!.status).toBe("resolved");
+    expect((await h.store.listIncidents()).map((i) => i.status)).toEqual(["resolved"]);
+  });
+
+  it("asks for a verification again after a flap", async () => {
+    h = await engineHarness({ group_wait_ms: 0, hold_down_ms: 5 * MIN });
+    await h.online(["dev-a"]);
+    await h.diagnose("dev-a", { fault: "voice_capture" });
+    await h.diagnose("dev-a");
+    await h.scheduler.advance(6 * MIN);
+    expect(h.verifications).toEqual(["dev-a"]);
+    await h.diagnose("dev-a", { fault: "voice_capture" });
+    await h.diagnose("dev-a");
+    await h.scheduler.advance(6 * MIN);
+    expect(h.verifications).toEqual(["dev-a", "dev-a"]);
+  });
+
+  it("an SLA deadline passing while the incident is muted escalates once the mute ends", async () => {
+    h = await engineHarness({ group_wait_ms: 0 });
+    await h.online(["dev-a", "dev-b"]);
+    await h.diagnose("dev-a", { fault: "voice_capture" });
+    const now = h.scheduler.now();
+    await h.engine.silences.create({ matchers: { device_id: "dev-a" }, startsAt: now + 60 * MIN, endsAt: now + 3 * HOUR, comment: "engineer on site", createdBy: "bob" });
+    await h.scheduler.advance(2.5 * HOUR);
+    expect(h.sink.of("escalate")).toHaveLength(0);
+    expect((await h.store.listIncidents())[0]!.escalations).toEqual([]);
+    await h.scheduler.advance(HOUR);
+    expect(h.sink.of("escalate").map((n) => n.reason)).toEqual([expect.stringMatching(/^respond time of P2 exceeded/)]);
+  });
+});

@@ -98,9 +98,11 @@ export class TicketEngine {
       t.evidence = evidence;
       t.labels = ticketLabels(d, device);
       if (t.healthySince !== null) {
-        // it came back during the hold-down: still the same ticket, one more flap
+        // it came back during the hold-down: still the same ticket, one more flap (and its next recovery asks
+        // for a verification again)
         t.healthySince = null;
         t.verifiedAt = null;
+        this.#verificationAsked.delete(t.id);
         this.#transition(t, at);
       }
       t.content = buildContent(d, t);
@@ -111,14 +113,21 @@ export class TicketEngine {
     }
     const latest = await store.findLatestTicket(fingerprint, d.device_id);
     if (latest?.status === "resolved" && latest.resolvedAt !== null && at - latest.resolvedAt <= cfg.reopen_window_ms) {
-      t = { ...latest, status: "open", reopenCount: latest.reopenCount + 1, resolvedAt: null, healthySince: null, verifiedAt: null, occurrences: latest.occurrences + 1, lastSeen: at, updatedAt: at, evidence, acknowledgedAt: null };
+      // its labels as the device reports them now (a firmware upgrade since: grouped and silenced by what it runs)
+      t = { ...latest, status: "open", reopenCount: latest.reopenCount + 1, resolvedAt: null, healthySince: null, verifiedAt: null, occurrences: latest.occurrences + 1, lastSeen: at, updatedAt: at, evidence, acknowledgedAt: null, labels: ticketLabels(d, device) };
       this.#transition(t, at);
       t.content = buildContent(d, t);
       await store.updateTicket(t);
       this.ctx.log.info({ ticket: t.id, device: t.deviceId }, "ticket reopened");
+      // its resolved incident reopens (and pages again) only for a ticket that still belongs to its group and
+      // notifies: one now silenced or inhibited leaves it resolved, and one whose labels moved it to another
+      // group (a firmware upgrade, with group_by firmware) joins that group's incident instead
       const inc = t.incidentId !== null ? await store.getIncident(t.incidentId) : null;
-      if (inc?.status === "resolved") await this.incidents.reopen(inc, `${t.deviceId} reported ${t.fault} again`);
-      else if (!inc || inc.status === "closed") t.incidentId = null;
+      const { labels } = t;
+      const sameGroup = inc !== null && Object.entries(inc.groupLabels).every(([k, v]) => (labels[k] ?? "") === v);
+      const quiet = inc?.status === "resolved" && sameGroup && (await this.incidents.suppression(t, device)) !== null;
+      if (inc?.status === "resolved" && sameGroup && !quiet) await this.incidents.reopen(inc, `${t.deviceId} reported ${t.fault} again`);
+      else if (!inc || inc.status === "resolved" || inc.status === "closed" || !sameGroup) t.incidentId = null;
       await this.incidents.attach(t);
       events.emit("ticket", { action: "reopened", ticket: t });
       await this.#recheckDevice(d.device_id);
@@ -243,7 +252,8 @@ export class TicketEngine {
       const sup = await this.incidents.suppression(t);
       if (sup === t.suppressedBy && (sup !== null || t.incidentId !== null)) continue;
       t.suppressedBy = sup;
-      if (!sup && t.incidentId === null) await this.incidents.attach(t);
+      // one that recovered while inhibited or silenced pages nobody now: it resolves quietly, or attaches if it recurs
+      if (!sup && t.incidentId === null && t.healthySince === null) await this.incidents.attach(t);
       else await store.updateTicket(t);
       if (t.incidentId !== null) touched.add(t.incidentId);
     }
@@ -265,12 +275,19 @@ export class TicketEngine {
     const at = this.ctx.now();
     const last = this.#passed;
     const LIMIT = 100_000;
-    for (const t of await store.listTickets({ status: "pending", openedBefore: at - cfg.pending_ms, limit: LIMIT })) {
-      if (at - t.firstSeen < cfg.pending_ms) continue;
-      const opened: TicketRecord = { ...t, status: "open", openedAt: at, updatedAt: at };
-      await store.updateTicket(opened);
-      await this.incidents.attach(opened);
-      events.emit("ticket", { action: "opened", ticket: opened });
+    const devices = new Set<string>();
+    // pending tickets past the period: all stored open first, then attached (oldest first), so that a device's
+    // network ticket opening in the same pass inhibits its cloud tickets before any of them pages
+    const opening = (await store.listTickets({ status: "pending", openedBefore: at - cfg.pending_ms, limit: LIMIT }))
+      .filter((t) => at - t.firstSeen >= cfg.pending_ms)
+      .reverse()
+      .map((t): TicketRecord => ({ ...t, status: "open", openedAt: at, updatedAt: at }));
+    for (const t of opening) await store.updateTicket(t);
+    for (const t of opening) {
+      await this.incidents.attach(t);
+      events.emit("ticket", { action: "opened", ticket: t });
+      // the device's cloud tickets already open are inhibited now (local network)
+      if (t.fault === "network") devices.add(t.deviceId);
     }
     for (const t of await store.listTickets({ statuses: ["open", "acknowledged"], flapping: true, limit: LIMIT })) {
       t.transitions = t.transitions.filter((x) => at - x <= cfg.flap_window_ms);
@@ -282,7 +299,6 @@ export class TicketEngine {
     const holdDown = at - cfg.hold_down_ms;
     const due = await store.listTickets({ statuses: ["open", "acknowledged"], healthySince: { before: holdDown, ...(last ? { after: last.holdDown } : {}) }, limit: LIMIT });
     for (const t of due) await this.#maybeResolve(t, at);
-    const devices = new Set<string>();
     for (const t of await store.listTickets({ status: "resolved", fault: "network", resolvedWithin: { before: at, ...(last ? { after: last.resolved } : {}) }, limit: LIMIT })) {
       devices.add(t.deviceId);
     }
@@ -311,6 +327,8 @@ export class TicketEngine {
     const due: ("respond" | "resolve")[] = [];
     if (i.status === "open" && i.respondBy !== null && at > i.respondBy && !breached("respond")) due.push("respond");
     if (i.resolveBy !== null && at > i.resolveBy && !breached("resolve")) due.push("resolve");
+    // while every member is suppressed or flapping nobody could be told: the escalation waits for the mute to end
+    if (due.length && (await this.incidents.muted(i))) return;
     for (const clock of due) {
       i.escalations.push({ clock, at, severity: i.severity });
       i.updatedAt = at;

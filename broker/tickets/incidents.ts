@@ -1,4 +1,5 @@
 import { FAULTS, severityRank, type Severity } from "../../shared/index.ts";
+import { activeDevices } from "../store/membership.ts";
 import { INCIDENT_DEVICE_SAMPLE, type DeviceRecord, type IncidentRecord, type TicketRecord } from "../store/types.ts";
 import type { EngineContext } from "./context.ts";
 import { ACTIVE } from "./context.ts";
@@ -60,7 +61,10 @@ export class Incidents {
     t.suppressedBy = await this.suppression(t, device);
     if (t.suppressedBy || t.incidentId !== null) {
       const linked = !t.suppressedBy && t.incidentId !== null ? await store.getIncident(t.incidentId) : null;
-      return linked && (linked.status === "open" || linked.status === "acknowledged") ? linked : null;
+      if (!linked || (linked.status !== "open" && linked.status !== "acknowledged")) return null;
+      // a ticket reopening into an incident someone already acknowledged is acknowledged with it
+      if (linked.status === "acknowledged" && t.status === "open") t.status = "acknowledged";
+      return linked;
     }
     let incident = FAULTS[t.fault].side === "cloud" ? await this.#absorbing(t) : null;
     const { key, groupLabels } = groupKeyOf(t.fingerprint, t.labels, cfg.group_by);
@@ -133,20 +137,22 @@ export class Incidents {
     const { store, cfg } = this.#c;
     const at = this.#c.now();
     const m = await store.countIncidentMembers(incident.id);
+    // active member tickets, bounded by the devices: one device's several tickets are one user (membership.ts)
+    const active = activeDevices(m);
     // the caller's record may predate the member it just linked: a sample still short of devices is read again
-    const cur = { ...incident, deviceCount: m.devices, activeDevices: m.active };
+    const cur = { ...incident, deviceCount: m.devices, activeDevices: active };
     if (cur.deviceIds.length < Math.min(m.devices, INCIDENT_DEVICE_SAMPLE)) cur.deviceIds = await store.listIncidentDevices(cur.id, { limit: INCIDENT_DEVICE_SAMPLE });
     const online = await store.countDevices({ online: true });
-    const share = m.active / Math.max(online, m.active, 1);
+    const share = active / Math.max(online, active, 1);
     const i = { ...cur };
-    i.peakDevices = Math.max(i.peakDevices, m.active);
+    i.peakDevices = Math.max(i.peakDevices, active);
     i.peakShare = Math.max(i.peakShare, share);
     i.flapping = m.active > 0 && m.flapping === m.active;
     if (joined && !joined.suppressedBy && joined.regression) i.regression ??= joined.regression;
-    const sev = worse(i.severity, severityFor(i.fault, m.active, online, cfg.severity, cfg.default_severity));
+    const sev = worse(i.severity, severityFor(i.fault, active, online, cfg.severity, cfg.default_severity));
     const raised = sev !== i.severity;
     if (raised) {
-      this.#c.log.warn({ incident: i.id, from: i.severity, to: sev, devices: m.active }, "incident severity raised");
+      this.#c.log.warn({ incident: i.id, from: i.severity, to: sev, devices: active }, "incident severity raised");
       i.severity = sev;
       Object.assign(i, deadlines(i.openedAt, sev, cfg));
       await store.setMemberSeverity(i.id, sev);
@@ -157,8 +163,8 @@ export class Incidents {
       await store.updateIncident(i);
     }
     if (i.status === "open" || i.status === "acknowledged") {
-      if (i.notifiedAt === null && at - i.openedAt >= cfg.group_wait_ms) await this.notify(i, "trigger", `${m.active} device(s) affected`);
-      else if (raised && i.notifiedAt !== null) await this.notify(i, "trigger", `severity raised to ${sev}: ${m.active} device(s) affected`);
+      if (i.notifiedAt === null && at - i.openedAt >= cfg.group_wait_ms) await this.notify(i, "trigger", `${active} device(s) affected`);
+      else if (raised && i.notifiedAt !== null) await this.notify(i, "trigger", `severity raised to ${sev}: ${active} device(s) affected`);
     }
     // the periodic pass refreshes every open incident: only a change is news for live views
     if (changed) this.#c.events.emit("incident", { action: raised ? "escalated" : "updated", incident: i });

@@ -13,11 +13,18 @@
  *              tables, updated by triggers as tickets change, so one diagnosis costs the same whether the
  *              incident holds 10 devices or 10,000 (issue #9). A stored incident carries `deviceCount`,
  *              `activeDevices` and the first 100 `deviceIds`; store.listIncidentDevices(id) pages through all.
+ *              The blast radius counts devices, not tickets: one device's several cloud tickets in an
+ *              absorbing incident are one affected device (store/membership.ts activeDevices).
  *              The periodic pass selects only what is due (pending past the pending period, flapping,
  *              hold-down ended since the last pass, network tickets resolved since then, every live
  *              ticket only when the active silences change).
  *   suppressedBy on a ticket: `device_offline` / `local_network` (inhibition of cloud tickets) or
- *              `silence:<id>`; a suppressed ticket joins no incident and notifies nobody.
+ *              `silence:<id>`; a suppressed ticket joins no incident and notifies nobody. One that recovers
+ *              while suppressed stays quiet when the suppression lifts (it resolves, or attaches if it
+ *              recurs); one that recurs while suppressed leaves its resolved incident resolved. An SLA
+ *              deadline passing while an incident is muted escalates when the mute ends.
+ *   reopen:    a recurring ticket takes the labels the device reports now; its resolved incident
+ *              reopens only if the ticket still belongs to its group, else it joins its new group's.
  *   verification: a ticket resolves automatically when its device has been healthy for
  *              `hold_down_ms` AND a healthy diagnosis verified it — one with trigger `verification` or
  *              `command` (the fleet asks with a `diagnose` command when the hold-down ends), or any

@@ -18,7 +18,7 @@ import type {
   TicketRecord,
 } from "../types.ts";
 import { INCIDENT_DEVICE_SAMPLE } from "../types.ts";
-import { incidentBody } from "../membership.ts";
+import { activeDevices, incidentBody } from "../membership.ts";
 import { PG_MIGRATIONS } from "./migrations.ts";
 import { PgPool, redactUrl, type PgResult } from "./pool.ts";
 import { writeTelemetry } from "./telemetry-batch.ts";
@@ -393,7 +393,7 @@ export class PostgresStore implements FleetStore, SqlQuery {
   /** A stored body plus what the store derives from the member tickets: counts and the first device ids. */
   async #withMembers(body: IncidentRecord): Promise<IncidentRecord> {
     const [m, deviceIds] = await Promise.all([this.countIncidentMembers(body.id), this.listIncidentDevices(body.id, { limit: INCIDENT_DEVICE_SAMPLE })]);
-    return { ...body, deviceIds, deviceCount: m.devices, activeDevices: m.active };
+    return { ...body, deviceIds, deviceCount: m.devices, activeDevices: activeDevices(m) };
   }
 
   async countIncidentMembers(id: number): Promise<IncidentMembers> {

@@ -19,7 +19,7 @@ import type {
 } from "../types.ts";
 import { INCIDENT_DEVICE_SAMPLE } from "../types.ts";
 import { openDatabase } from "./db.ts";
-import { incidentBody } from "../membership.ts";
+import { activeDevices, incidentBody } from "../membership.ts";
 import { LIMIT, OFFSET, ticketFilterSql } from "./queries.ts";
 import { insertedTicket, json, ticketState as ticketStateOf, toCredential, toDevice, toTicket, willIds, type Row } from "../rows.ts";
 
@@ -274,7 +274,7 @@ export class SqliteStore implements FleetStore {
     const r = this.#q(`SELECT devices, active, (SELECT group_concat(device_id, ' ') FROM (SELECT device_id FROM incident_devices WHERE incident_id = ?1 ORDER BY device_id ${LIMIT})) AS ids
                        FROM incident_counts WHERE incident_id = ?1`).get(body.id, INCIDENT_DEVICE_SAMPLE) as Row | undefined;
     const ids = typeof r?.ids === "string" && r.ids !== "" ? r.ids.split(" ").sort() : [];
-    return { ...body, deviceIds: ids, deviceCount: Number(r?.devices ?? 0), activeDevices: Number(r?.active ?? 0) };
+    return { ...body, deviceIds: ids, deviceCount: Number(r?.devices ?? 0), activeDevices: activeDevices({ active: Number(r?.active ?? 0), devices: Number(r?.devices ?? 0) }) };
   }
 
   #members(id: number): IncidentMembers {
