@@ -528,3 +528,48 @@ describe("lifecycle corners: who gets paged, and when", () => {
     expect(h.sink.of("escalate").map((n) => n.reason)).toEqual([expect.stringMatching(/^respond time of P2 exceeded/)]);
   });
 });
+
+describe("a periodic pass or a person's action cut short", () => {
+  it("a store failure while the pass attaches the tickets it opened: the next pass attaches the rest, and the fleet keeps running", async () => {
+    h = await engineHarness({ group_wait_ms: 0, pending_ms: 2 * MIN });
+    await h.online(["dev-a", "dev-b", "dev-c"]);
+    await h.scheduler.advance(MIN);
+    await h.diagnose("dev-a", { fault: "voice_capture" });
+    await h.diagnose("dev-b", { fault: "voice_capture" });
+    await h.diagnose("dev-c", { fault: "device_resources" });
+    const store = h.store;
+    const insert = store.insertIncident.bind(store);
+    let failures = 1;
+    store.insertIncident = async (i) => {
+      if (failures-- > 0) throw Object.assign(new Error("Connection terminated unexpectedly"), { code: "ECONNRESET" });
+      return insert(i);
+    };
+    await h.scheduler.advance(3 * MIN);
+    await h.scheduler.advance(MIN);
+    expect((await h.store.listTickets()).map((t) => [t.deviceId, t.status, t.incidentId !== null]).sort()).toEqual([
+      ["dev-a", "open", true],
+      ["dev-b", "open", true],
+      ["dev-c", "open", true],
+    ]);
+    // one incident per fault, each paged (voice_capture once more as its second device raised it to P1)
+    expect((await h.store.listIncidents()).map((i) => i.fault).sort()).toEqual(["device_resources", "voice_capture"]);
+    expect(h.sink.of("trigger").map((n) => n.reason).sort()).toEqual(["1 device(s) affected", "1 device(s) affected", "severity raised to P1: 2 device(s) affected"]);
+  });
+
+  it("asks for a verification again when a ticket a person resolved reopens and recovers", async () => {
+    h = await engineHarness({ group_wait_ms: 0, hold_down_ms: 5 * MIN });
+    await h.online(["dev-a"]);
+    await h.diagnose("dev-a", { fault: "voice_capture" });
+    await h.diagnose("dev-a");
+    await h.scheduler.advance(6 * MIN);
+    expect(h.verifications).toEqual(["dev-a"]);
+    const [t] = await h.store.listTickets();
+    expect(await h.api.resolve(t!.id, "alice", "replaced mic")).not.toBeNull();
+    await h.scheduler.advance(MIN);
+    await h.diagnose("dev-a", { fault: "voice_capture" });
+    expect((await h.store.listTickets()).map((x) => [x.id, x.status, x.reopenCount])).toEqual([[t!.id, "open", 1]]);
+    await h.diagnose("dev-a");
+    await h.scheduler.advance(6 * MIN);
+    expect(h.verifications).toEqual(["dev-a", "dev-a"]);
+  });
+});

@@ -38,7 +38,8 @@ export class TicketEngine {
   readonly incidents: Incidents;
   #scheduler: Scheduler;
   #requestVerification: TicketEngineOptions["requestVerification"];
-  #verificationAsked = new Set<number>();
+  /** Tickets asked for a verification, with the recovery (healthySince) each was asked for. */
+  #verificationAsked = new Map<number, number>();
   /** The periodic pass's last cut-offs: each pass looks only at what became due since (issue #9). */
   #passed: { holdDown: number; resolved: number; silences: string } | null = null;
   #chain: Promise<unknown> = Promise.resolve();
@@ -80,7 +81,16 @@ export class TicketEngine {
 
   /** The periodic pass: pending → open, suppression, recovery, group wait, SLA clocks, closing. */
   evaluate(): Promise<void> {
-    return this.serial(() => this.#evaluate());
+    return this.serial(async () => {
+      try {
+        await this.#evaluate();
+      } catch (err) {
+        // a pass cut short (the store lost mid-way) may have left tickets it opened unattached: the next pass
+        // starts over, rechecking every live ticket's device, which attaches them
+        this.#passed = null;
+        throw err;
+      }
+    });
   }
 
   async #faulty(d: DiagnosisMessage, at: number): Promise<TicketRecord> {
@@ -98,11 +108,9 @@ export class TicketEngine {
       t.evidence = evidence;
       t.labels = ticketLabels(d, device);
       if (t.healthySince !== null) {
-        // it came back during the hold-down: still the same ticket, one more flap (and its next recovery asks
-        // for a verification again)
+        // it came back during the hold-down: still the same ticket, one more flap
         t.healthySince = null;
         t.verifiedAt = null;
-        this.#verificationAsked.delete(t.id);
         this.#transition(t, at);
       }
       t.content = buildContent(d, t);
@@ -212,19 +220,20 @@ export class TicketEngine {
   async #maybeResolve(t: TicketRecord, at: number): Promise<void> {
     if (t.healthySince === null || at - t.healthySince < this.ctx.cfg.hold_down_ms) return;
     if (t.verifiedAt === null) {
-      if (this.ctx.cfg.request_verification && this.#requestVerification && !this.#verificationAsked.has(t.id)) {
-        this.#verificationAsked.add(t.id);
+      // once per recovery: a ticket that flapped, or was resolved by hand and reopened, is asked again
+      if (this.ctx.cfg.request_verification && this.#requestVerification && this.#verificationAsked.get(t.id) !== t.healthySince) {
+        this.#verificationAsked.set(t.id, t.healthySince);
         await Promise.resolve(this.#requestVerification(t.deviceId)).catch((err: Error) => this.ctx.log.warn({ err, device: t.deviceId }, "verification request failed"));
       }
       return;
     }
-    this.#verificationAsked.delete(t.id);
     await this.resolveTicket(t, "auto");
   }
 
   /** Marks one ticket resolved; resolves its incident when it was the last live member. */
   async resolveTicket(t: TicketRecord, by: string): Promise<void> {
     const { store, events } = this.ctx;
+    this.#verificationAsked.delete(t.id);
     const at = this.ctx.now();
     const done: TicketRecord = { ...t, status: "resolved", resolvedAt: at, updatedAt: at };
     await store.updateTicket(done);

@@ -13,8 +13,9 @@
  *              tables, updated by triggers as tickets change, so one diagnosis costs the same whether the
  *              incident holds 10 devices or 10,000 (issue #9). A stored incident carries `deviceCount`,
  *              `activeDevices` and the first 100 `deviceIds`; store.listIncidentDevices(id) pages through all.
- *              The blast radius counts devices, not tickets: one device's several cloud tickets in an
- *              absorbing incident are one affected device (store/membership.ts activeDevices).
+ *              The blast radius is bounded by devices, not tickets: active member tickets, never more than
+ *              the devices linked (store/membership.ts activeDevices; exact while each device holds one
+ *              active ticket or every linked device is active, an over-count after some recovered).
  *              The periodic pass selects only what is due (pending past the pending period, flapping,
  *              hold-down ended since the last pass, network tickets resolved since then, every live
  *              ticket only when the active silences change).

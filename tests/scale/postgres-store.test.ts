@@ -184,6 +184,15 @@ describe.runIf(available)("PostgreSQL store", () => {
     await Promise.all([msg(8), msg(6)].map((m) => store.applyTelemetry(m, t0 + 7000, 100)));
     expect((await store.getDevice("dev-late-t"))?.telemetry?.seq).toBe(8);
     expect((await store.history("dev-late-t", 0, 100)).map((p) => p.telemetry.seq)).toEqual([3, 5, 6, 8]);
+    // a clock running years ahead: its report counts at its arrival, so the device's next reports still replace it
+    const ahead = telemetryMessage(facts("dev-late-t"), 9, t0 + 3650 * 86_400_000, seededRandom(9));
+    await store.applyTelemetry(ahead, t0 + 9000, 100);
+    expect((await store.getDevice("dev-late-t"))?.telemetry?.seq).toBe(9);
+    await store.applyTelemetry(msg(10), t0 + 10_000, 100);
+    expect((await store.getDevice("dev-late-t"))?.telemetry?.seq).toBe(10);
+    // in one turn too: the newest by capped time
+    await Promise.all([telemetryMessage(facts("dev-late-t"), 12, t0 + 3650 * 86_400_000, seededRandom(12)), msg(11)].map((m) => store.applyTelemetry(m, t0 + 11_000, 100)));
+    expect((await store.getDevice("dev-late-t"))?.telemetry?.seq).toBe(11);
   });
 
   it("fails only the report PostgreSQL refuses in a turn's batch: its neighbours are stored, and the error is the report's own", async () => {

@@ -277,4 +277,12 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: strin
     // lost between a diagnosis's row and its ticket leaves the mark unfinished for the redelivery, on any replica
     sql: `ALTER TABLE seen_messages ADD COLUMN unfinished boolean NOT NULL DEFAULT false;`,
   },
+  {
+    version: 9,
+    name: "the time of a device's latest telemetry",
+    // as SQLite migration 9: the report's time, capped at its arrival (a device clock running ahead must not
+    // pin its latest report until that date), decides which report is the device's latest
+    sql: `ALTER TABLE devices ADD COLUMN telemetry_ts bigint;
+          UPDATE devices SET telemetry_ts = least((telemetry->>'ts')::bigint, last_seen) WHERE telemetry ? 'ts';`,
+  },
 ];

@@ -9,7 +9,8 @@ import type { PgResult } from "./pool.ts";
  *
  * What the statement does, all of it or nothing: records each message id (a redelivered one, already
  * recorded, changes nothing), appends each new report to its device's history, updates each device once
- * with its newest report by the report's own time (one older than the stored one goes to the history only)
+ * with its newest report by the report's own time capped at its arrival (one older than the stored one goes
+ * to the history only; a device clock running ahead pins nothing)
  * and its report count, and trims the history of the devices whose count crossed a
  * multiple of a tenth of the limit (`history()` reads no further than the newest `limit` points). Rows
  * are locked in id order, so two replicas' batches over the same devices wait for each other rather
@@ -30,14 +31,15 @@ s AS (
 ),
 fresh AS (SELECT input.* FROM input JOIN s USING (msg_id)),
 latest AS (
-  SELECT DISTINCT ON (device_id) device_id, body, received_at, count(*) OVER (PARTITION BY device_id) AS n
-  FROM fresh ORDER BY device_id, ts DESC, ord DESC
+  SELECT DISTINCT ON (device_id) device_id, body, received_at, least(ts, received_at) AS at_ts, count(*) OVER (PARTITION BY device_id) AS n
+  FROM fresh ORDER BY device_id, least(ts, received_at) DESC, ord DESC
 ),
 d AS (
-  INSERT INTO devices (id, created_at, telemetry, last_seen, history_seq, history_limit)
-  SELECT device_id, received_at, body::jsonb, received_at, n, $6::integer FROM latest ORDER BY device_id
+  INSERT INTO devices (id, created_at, telemetry, telemetry_ts, last_seen, history_seq, history_limit)
+  SELECT device_id, received_at, body::jsonb, at_ts, received_at, n, $6::integer FROM latest ORDER BY device_id
   ON CONFLICT (id) DO UPDATE SET
-    telemetry = CASE WHEN (devices.telemetry->>'ts')::bigint > (excluded.telemetry->>'ts')::bigint THEN devices.telemetry ELSE excluded.telemetry END,
+    telemetry = CASE WHEN devices.telemetry_ts > excluded.telemetry_ts THEN devices.telemetry ELSE excluded.telemetry END,
+    telemetry_ts = greatest(devices.telemetry_ts, excluded.telemetry_ts),
     last_seen = excluded.last_seen,
     history_seq = devices.history_seq + excluded.history_seq, history_limit = excluded.history_limit
   RETURNING id, history_seq

@@ -256,9 +256,10 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   {
     version: 9,
     name: "the time of a device's latest telemetry",
-    // the device row keeps its newest telemetry by the report's own time, not by arrival: a spooled report
-    // that arrives after a newer one (two replicas, a replayed dead letter) goes to the history only
+    // the device row keeps its newest telemetry by the report's own time, capped at its arrival (a device clock
+    // running ahead must not pin its latest report until that date), not by arrival: a spooled report that
+    // arrives after a newer one (two replicas, a replayed dead letter) goes to the history only
     sql: `ALTER TABLE devices ADD COLUMN telemetry_ts INTEGER;
-          UPDATE devices SET telemetry_ts = json_extract(telemetry, '$.ts') WHERE telemetry IS NOT NULL;`,
+          UPDATE devices SET telemetry_ts = min(json_extract(telemetry, '$.ts'), last_seen) WHERE telemetry IS NOT NULL;`,
   },
 ];

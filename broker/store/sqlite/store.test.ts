@@ -48,6 +48,11 @@ describe("SQLite store", () => {
       const again = { ...telemetryMsg("dev-a", t0 + 8000, 9) };
       await store.applyTelemetry(again, t0 + 10_000, 100);
       expect((await store.getDevice("dev-a"))?.telemetry?.seq).toBe(9);
+      // a clock running years ahead: its report counts at its arrival, so the device's next reports still replace it
+      await store.applyTelemetry(telemetryMsg("dev-a", t0 + 3650 * DAY, 10), t0 + 11_000, 100);
+      expect((await store.getDevice("dev-a"))?.telemetry?.seq).toBe(10);
+      await store.applyTelemetry(telemetryMsg("dev-a", t0 + 12_000, 11), t0 + 12_000, 100);
+      expect((await store.getDevice("dev-a"))?.telemetry?.seq).toBe(11);
     } finally {
       await store.close();
     }

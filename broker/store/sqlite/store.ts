@@ -132,13 +132,14 @@ export class SqliteStore implements FleetStore {
 
   async applyTelemetry(t: TelemetryMessage, receivedAt: number, historyLimit: number): Promise<void> {
     const body = JSON.stringify(t);
-    // register (or create) the device, keep its newest report by the report's time (one that arrives after a
-    // newer one goes to the history only), count its history: one statement
+    // register (or create) the device, keep its newest report by the report's time capped at its arrival (one
+    // that arrives after a newer one goes to the history only; a clock running ahead pins nothing), count its
+    // history: one statement
     this.#q(`INSERT INTO devices (id, created_at, telemetry, telemetry_ts, last_seen, history_count, history_limit) VALUES (?, ?, ?, ?, ?, 1, ?)
              ON CONFLICT(id) DO UPDATE SET telemetry = CASE WHEN telemetry_ts > excluded.telemetry_ts THEN telemetry ELSE excluded.telemetry END,
                telemetry_ts = max(coalesce(telemetry_ts, excluded.telemetry_ts), excluded.telemetry_ts),
                last_seen = excluded.last_seen, history_count = history_count + 1, history_limit = excluded.history_limit`)
-      .run(t.device_id, receivedAt, body, t.ts, receivedAt, historyLimit);
+      .run(t.device_id, receivedAt, body, Math.min(t.ts, receivedAt), receivedAt, historyLimit);
     this.#q("INSERT INTO telemetry_history (device_id, ts, body) VALUES (?, ?, ?)").run(t.device_id, t.ts, body);
     // Bounded history, trimmed in chunks (issue #9: a DELETE per report cost ~7 µs, this ~1.7): every
     // `slack` reports of a device (and at its first since start) the count is read and the points past
