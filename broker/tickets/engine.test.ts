@@ -377,6 +377,18 @@ describe("lifecycle", () => {
   });
 });
 
+/** dev-a faulty, then healthy past a 5-minute hold-down: asked for its verification once. */
+async function recoveredAndAsked(): Promise<H> {
+  // closed by afterEach even when an expectation here fails
+  const harness = (h = await engineHarness({ group_wait_ms: 0, hold_down_ms: 5 * MIN }));
+  await harness.online(["dev-a"]);
+  await harness.diagnose("dev-a", { fault: "voice_capture" });
+  await harness.diagnose("dev-a");
+  await harness.scheduler.advance(6 * MIN);
+  expect(harness.verifications).toEqual(["dev-a"]);
+  return harness;
+}
+
 describe("lifecycle corners: who gets paged, and when", () => {
   const HOUR = 60 * MIN;
 
@@ -503,12 +515,7 @@ describe("lifecycle corners: who gets paged, and when", () => {
   });
 
   it("asks for a verification again after a flap", async () => {
-    h = await engineHarness({ group_wait_ms: 0, hold_down_ms: 5 * MIN });
-    await h.online(["dev-a"]);
-    await h.diagnose("dev-a", { fault: "voice_capture" });
-    await h.diagnose("dev-a");
-    await h.scheduler.advance(6 * MIN);
-    expect(h.verifications).toEqual(["dev-a"]);
+    h = await recoveredAndAsked();
     await h.diagnose("dev-a", { fault: "voice_capture" });
     await h.diagnose("dev-a");
     await h.scheduler.advance(6 * MIN);
@@ -557,12 +564,7 @@ describe("a periodic pass or a person's action cut short", () => {
   });
 
   it("asks for a verification again when a ticket a person resolved reopens and recovers", async () => {
-    h = await engineHarness({ group_wait_ms: 0, hold_down_ms: 5 * MIN });
-    await h.online(["dev-a"]);
-    await h.diagnose("dev-a", { fault: "voice_capture" });
-    await h.diagnose("dev-a");
-    await h.scheduler.advance(6 * MIN);
-    expect(h.verifications).toEqual(["dev-a"]);
+    h = await recoveredAndAsked();
     const [t] = await h.store.listTickets();
     expect(await h.api.resolve(t!.id, "alice", "replaced mic")).not.toBeNull();
     await h.scheduler.advance(MIN);

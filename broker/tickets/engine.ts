@@ -7,7 +7,7 @@ import { SilenceService } from "../silences/service.ts";
 import type { FleetStore, IncidentRecord, TicketRecord } from "../store/types.ts";
 import { buildContent, redactedEvidence } from "./content.ts";
 import { ACTIVE, LIVE, type EngineContext } from "./context.ts";
-import { componentOf, fingerprintOf, ticketLabels } from "./fingerprint.ts";
+import { componentOf, fingerprintOf, inGroup, ticketLabels } from "./fingerprint.ts";
 import { Incidents } from "./incidents.ts";
 import { detectRegression } from "./regression.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -131,10 +131,8 @@ export class TicketEngine {
       // notifies: one now silenced or inhibited leaves it resolved, and one whose labels moved it to another
       // group (a firmware upgrade, with group_by firmware) joins that group's incident instead
       const inc = t.incidentId !== null ? await store.getIncident(t.incidentId) : null;
-      const { labels } = t;
-      const sameGroup = inc !== null && Object.entries(inc.groupLabels).every(([k, v]) => (labels[k] ?? "") === v);
-      const quiet = inc?.status === "resolved" && sameGroup && (await this.incidents.suppression(t, device)) !== null;
-      if (inc?.status === "resolved" && sameGroup && !quiet) await this.incidents.reopen(inc, `${t.deviceId} reported ${t.fault} again`);
+      const sameGroup = inc !== null && inGroup(inc.groupLabels, t.labels);
+      if (inc?.status === "resolved" && sameGroup && (await this.incidents.suppression(t, device)) === null) await this.incidents.reopen(inc, `${t.deviceId} reported ${t.fault} again`);
       else if (!inc || inc.status === "resolved" || inc.status === "closed" || !sameGroup) t.incidentId = null;
       await this.incidents.attach(t);
       events.emit("ticket", { action: "reopened", ticket: t });

@@ -51,3 +51,8 @@ export function groupKeyOf(fingerprint: string, labels: Record<string, string>, 
   const suffix = groupBy.map((k) => `${k}=${groupLabels[k]}`).join(",");
   return { key: suffix ? `${fingerprint}|${suffix}` : fingerprint, groupLabels };
 }
+
+/** Whether a ticket with these labels belongs to an incident's group (its group-by label values). */
+export function inGroup(groupLabels: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(groupLabels).every(([k, v]) => (labels[k] ?? "") === v);
+}

@@ -3,7 +3,7 @@ import { activeDevices } from "../store/membership.ts";
 import { INCIDENT_DEVICE_SAMPLE, type DeviceRecord, type IncidentRecord, type TicketRecord } from "../store/types.ts";
 import type { EngineContext } from "./context.ts";
 import { ACTIVE } from "./context.ts";
-import { groupKeyOf } from "./fingerprint.ts";
+import { groupKeyOf, inGroup } from "./fingerprint.ts";
 import { postmortemTemplate } from "./postmortem.ts";
 import { severityFor, worse } from "./severity.ts";
 import { deadlines } from "./sla.ts";
@@ -123,8 +123,7 @@ export class Incidents {
   async #absorbing(t: TicketRecord): Promise<IncidentRecord | null> {
     const open = await this.#c.store.listIncidents({ statuses: [...ACTIVE] });
     // within the same group (a regional outage does not absorb another region's devices)
-    const sameGroup = (i: IncidentRecord) => Object.entries(i.groupLabels).every(([k, v]) => (t.labels[k] ?? "") === v);
-    const wide = open.filter((i) => i.side === "cloud" && i.peakShare >= this.#c.cfg.absorb_share && i.peakDevices > 1 && sameGroup(i));
+    const wide = open.filter((i) => i.side === "cloud" && i.peakShare >= this.#c.cfg.absorb_share && i.peakDevices > 1 && inGroup(i.groupLabels, t.labels));
     return wide.find((i) => i.fingerprint === t.fingerprint) ?? wide.sort((a, b) => severityRank(a.severity) - severityRank(b.severity))[0] ?? null;
   }
 

@@ -20,19 +20,22 @@ afterEach(() => {
 
 const DAY = 86_400_000;
 
+/** A fresh database file for the test (removed after it). */
+function dbFile(): string {
+  dir = mkdtempSync(join(tmpdir(), "fleet-store-"));
+  return join(dir, "fleet.db");
+}
+
 describe("SQLite store", () => {
   it("keeps a device's newest telemetry by the report's time, after the upgrade too: one that arrives after a newer one goes to the history only", async () => {
-    dir = mkdtempSync(join(tmpdir(), "fleet-store-"));
-    const path = join(dir, "fleet.db");
+    const path = dbFile();
     const t0 = 1_800_000_000_000;
     // a database from before migration 9, holding the device's report of t0 + 5 s
     const before = new SqliteStore(path);
     await before.open();
     await before.applyTelemetry(telemetryMsg("dev-a", t0 + 5000, 5), t0 + 5000, 100);
+    before.db.exec("ALTER TABLE devices DROP COLUMN telemetry_ts; DELETE FROM schema_migrations WHERE version = 9");
     await before.close();
-    const raw = new DatabaseSync(path);
-    raw.exec("ALTER TABLE devices DROP COLUMN telemetry_ts; DELETE FROM schema_migrations WHERE version = 9");
-    raw.close();
 
     const store = new SqliteStore(path);
     await store.open();
@@ -59,8 +62,7 @@ describe("SQLite store", () => {
   });
 
   it("upgrades a version-1 database in place, keeping its tickets and the one-live-ticket rule", async () => {
-    dir = mkdtempSync(join(tmpdir(), "fleet-store-"));
-    const path = join(dir, "fleet.db");
+    const path = dbFile();
     const v1 = new DatabaseSync(path);
     v1.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
     v1.exec(MIGRATIONS[0]!.sql);
@@ -182,8 +184,7 @@ describe("SQLite store", () => {
   });
 
   it("keeps trimming history correctly after a retention purge and after an upgrade from a database that held more", async () => {
-    dir = mkdtempSync(join(tmpdir(), "fleet-store-"));
-    const path = join(dir, "fleet.db");
+    const path = dbFile();
     const t0 = 1_800_000_000_000;
     const old = new SqliteStore(path);
     await old.open();
