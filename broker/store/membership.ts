@@ -1,4 +1,4 @@
-import type { IncidentRecord } from "./types.ts";
+import type { IncidentMembers, IncidentRecord } from "./types.ts";
 
 /**
  * What an incident row's JSON body holds: the incident's own fields. Membership (device ids, counts) is
@@ -11,11 +11,12 @@ export function incidentBody<T extends Omit<IncidentRecord, "deviceCount" | "act
 }
 
 /**
- * The devices an incident affects now. The store counts active member tickets, and one device can hold
- * several (a fleet-wide cloud incident absorbs a device's outage, latency and quota tickets alike): never
- * more than the devices linked, so one user's three tickets do not page as three users. Exact whenever
- * each device has at most one active ticket or every linked device is active; an O(1) bound otherwise.
+ * An incident_counts row (either store) as member counts; none yet is all zeros. `activeDevices` is kept
+ * per device by the membership triggers (migration 10): one device can hold several active tickets in
+ * an incident (a fleet-wide cloud incident absorbs its outage, latency and quota tickets alike), and one
+ * user's three tickets must not page as three users.
  */
-export function activeDevices(m: { active: number; devices: number }): number {
-  return Math.min(m.active, m.devices);
+export function membersOf(r: Record<string, unknown> | undefined): IncidentMembers {
+  const n = (k: string) => Number(r?.[k] ?? 0);
+  return { live: n("live"), active: n("active"), activeDevices: n("active_devices"), flapping: n("flapping"), devices: n("devices") };
 }

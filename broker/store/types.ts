@@ -230,8 +230,10 @@ export interface TicketFilter {
 export interface IncidentMembers {
   /** Member tickets still live (pending, open, acknowledged). */
   live: number;
-  /** Live and not suppressed: the devices affected now, the blast radius. */
+  /** Member tickets live and not suppressed. */
   active: number;
+  /** Devices holding at least one active member ticket: the devices affected now, the blast radius. */
+  activeDevices: number;
   /** Active and flapping. */
   flapping: number;
   /** Devices ever linked while active. */

@@ -411,6 +411,29 @@ describe("lifecycle corners: who gets paged, and when", () => {
     expect(h.sink.of("trigger").map((n) => n.incident.severity)).toEqual(["P2", "P1"]);
   });
 
+  it("counts the devices affected now, not tickets, after some linked devices stop counting: no false P0 from a device's extra tickets", async () => {
+    h = await engineHarness({ group_wait_ms: 0 });
+    const ids = devices(10);
+    const [a, b, c, d, e] = ids as [string, string, string, string, string];
+    await h.online(ids);
+    for (const id of [a, b, c, d]) await h.diagnose(id, { fault: "cloud_outage" });
+    // a and b each isolate three more cloud symptoms of the outage: absorbed into its incident
+    for (const id of [a, b]) {
+      await h.diagnose(id, { fault: "voice_cloud" });
+      await h.diagnose(id, { fault: "cloud_latency" });
+      await h.diagnose(id, { fault: "cloud_outage", family: "quota" });
+    }
+    // c and d go offline: their tickets are inhibited, and they no longer count
+    await h.offline(c);
+    await h.offline(d);
+    const [inc] = await h.store.listIncidents();
+    expect(await h.store.getIncident(inc!.id)).toMatchObject({ severity: "P1", deviceCount: 4, activeDevices: 2 });
+    // e joins: a, b and e are affected, 3 of the 8 devices online (P0 takes 5 devices and half the fleet)
+    await h.diagnose(e, { fault: "cloud_outage" });
+    expect(await h.store.getIncident(inc!.id)).toMatchObject({ severity: "P1", deviceCount: 5, activeDevices: 3, peakDevices: 4 });
+    expect(h.sink.of("trigger").map((n) => n.incident.severity)).toEqual(["P2", "P1"]);
+  });
+
   it("pages nobody for a cloud ticket that recovered while inhibited (its device's network fault) or silenced", async () => {
     h = await engineHarness({ group_wait_ms: 0 });
     await h.online(["dev-a", "dev-b", "dev-c"]);

@@ -1,5 +1,4 @@
 import { FAULTS, severityRank, type Severity } from "../../shared/index.ts";
-import { activeDevices } from "../store/membership.ts";
 import { INCIDENT_DEVICE_SAMPLE, type DeviceRecord, type IncidentRecord, type TicketRecord } from "../store/types.ts";
 import type { EngineContext } from "./context.ts";
 import { ACTIVE } from "./context.ts";
@@ -136,8 +135,8 @@ export class Incidents {
     const { store, cfg } = this.#c;
     const at = this.#c.now();
     const m = await store.countIncidentMembers(incident.id);
-    // active member tickets, bounded by the devices: one device's several tickets are one user (membership.ts)
-    const active = activeDevices(m);
+    // devices with an active member ticket: one device's several tickets are one user (membership.ts)
+    const active = m.activeDevices;
     // the caller's record may predate the member it just linked: a sample still short of devices is read again
     const cur = { ...incident, deviceCount: m.devices, activeDevices: active };
     if (cur.deviceIds.length < Math.min(m.devices, INCIDENT_DEVICE_SAMPLE)) cur.deviceIds = await store.listIncidentDevices(cur.id, { limit: INCIDENT_DEVICE_SAMPLE });

@@ -13,9 +13,8 @@
  *              tables, updated by triggers as tickets change, so one diagnosis costs the same whether the
  *              incident holds 10 devices or 10,000 (issue #9). A stored incident carries `deviceCount`,
  *              `activeDevices` and the first 100 `deviceIds`; store.listIncidentDevices(id) pages through all.
- *              The blast radius is bounded by devices, not tickets: active member tickets, never more than
- *              the devices linked (store/membership.ts activeDevices; exact while each device holds one
- *              active ticket or every linked device is active, an over-count after some recovered).
+ *              The blast radius counts devices, not tickets: the devices holding an active member ticket,
+ *              kept per device by the same triggers (one device's several tickets are one user).
  *              The periodic pass selects only what is due (pending past the pending period, flapping,
  *              hold-down ended since the last pass, network tickets resolved since then, every live
  *              ticket only when the active silences change).

@@ -142,17 +142,26 @@ async function countsThroughLifecycle(opener: () => Promise<Opened>): Promise<vo
   const s = await setup(6, opener);
   for (const id of s.devices.slice(0, 5)) await s.fault(id);
   const [inc] = await s.store.listIncidents();
-  expect(await s.store.countIncidentMembers(inc!.id)).toEqual({ live: 5, active: 5, flapping: 0, devices: 5 });
-  // an offline device's cloud ticket is inhibited: still a member, no longer in the blast radius
-  await s.store.applyState(stateMsg(s.devices[0]!, s.scheduler.now(), { status: "offline", reason: "will" }), s.scheduler.now());
-  await s.engine.onState(stateMsg(s.devices[0]!, s.scheduler.now(), { status: "offline", reason: "will" }));
-  expect(await s.store.countIncidentMembers(inc!.id)).toEqual({ live: 5, active: 4, flapping: 0, devices: 5 });
-  expect(await s.store.countDevices({ online: true })).toBe(5);
+  expect(await s.store.countIncidentMembers(inc!.id)).toEqual({ live: 5, active: 5, activeDevices: 5, flapping: 0, devices: 5 });
+  // two more cloud symptoms of one device, absorbed: more tickets, the same devices
+  for (const fault of ["voice_cloud", "cloud_latency"] as const) await s.engine.onDiagnosis(diagnosisMsg(s.devices[1]!, s.scheduler.now(), { fault }), s.scheduler.now());
+  expect(await s.store.countIncidentMembers(inc!.id)).toEqual({ live: 7, active: 7, activeDevices: 5, flapping: 0, devices: 5 });
+  // an offline device's cloud tickets are inhibited: still members, no longer in the blast radius
+  const offline = async (id: string) => {
+    await s.store.applyState(stateMsg(id, s.scheduler.now(), { status: "offline", reason: "will" }), s.scheduler.now());
+    await s.engine.onState(stateMsg(id, s.scheduler.now(), { status: "offline", reason: "will" }));
+  };
+  await offline(s.devices[0]!);
+  expect(await s.store.countIncidentMembers(inc!.id)).toEqual({ live: 7, active: 6, activeDevices: 4, flapping: 0, devices: 5 });
+  await offline(s.devices[1]!);
+  expect(await s.store.countIncidentMembers(inc!.id)).toEqual({ live: 7, active: 3, activeDevices: 3, flapping: 0, devices: 5 });
+  expect(await s.store.getIncident(inc!.id)).toMatchObject({ deviceCount: 5, activeDevices: 3 });
+  expect(await s.store.countDevices({ online: true })).toBe(4);
   // recovery past the hold-down with a verification resolves members one by one, then the incident
   for (const id of s.devices.slice(0, 5)) await s.engine.onDiagnosis(diagnosisMsg(id, s.scheduler.now(), { fault: "none" }), s.scheduler.now());
   s.scheduler.t += 60_000;
   for (const id of s.devices.slice(0, 5)) await s.engine.onDiagnosis(diagnosisMsg(id, s.scheduler.now(), { fault: "none", trigger: "command" }), s.scheduler.now());
-  expect(await s.store.countIncidentMembers(inc!.id)).toEqual({ live: 0, active: 0, flapping: 0, devices: 5 });
+  expect(await s.store.countIncidentMembers(inc!.id)).toEqual({ live: 0, active: 0, activeDevices: 0, flapping: 0, devices: 5 });
   expect((await s.store.getIncident(inc!.id))!.status).toBe("resolved");
   expect(await s.store.listIncidentDevices(inc!.id)).toEqual(s.devices.slice(0, 5));
 }

@@ -285,4 +285,60 @@ export const PG_MIGRATIONS: readonly { version: number; name: string; sql: strin
     sql: `ALTER TABLE devices ADD COLUMN telemetry_ts bigint;
           UPDATE devices SET telemetry_ts = least((telemetry->>'ts')::bigint, last_seen) WHERE telemetry ? 'ts';`,
   },
+  {
+    version: 10,
+    name: "the devices an incident affects now, counted per device",
+    // as SQLite migration 10: each membership row counts its device's active tickets in the incident, and
+    // incident_counts.active_devices the rows above zero (one device's several tickets are one user)
+    sql: `
+      ALTER TABLE incident_devices ADD COLUMN active integer NOT NULL DEFAULT 0;
+      ALTER TABLE incident_counts ADD COLUMN active_devices integer NOT NULL DEFAULT 0;
+      UPDATE incident_devices d SET active = (SELECT count(*) FROM tickets t WHERE t.incident_id = d.incident_id
+        AND t.device_id = d.device_id AND t.status IN ('pending', 'open', 'acknowledged') AND t.suppressed_by IS NULL);
+      UPDATE incident_counts c SET active_devices = (SELECT count(*) FROM incident_devices d WHERE d.incident_id = c.incident_id AND d.active > 0);
+
+      CREATE OR REPLACE FUNCTION ticket_membership() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        linked integer;
+        held integer;
+      BEGIN
+        IF TG_OP = 'UPDATE' AND OLD.incident_id IS NOT DISTINCT FROM NEW.incident_id AND OLD.status = NEW.status
+          AND OLD.suppressed_by IS NOT DISTINCT FROM NEW.suppressed_by AND OLD.flapping = NEW.flapping THEN
+          RETURN NULL;
+        END IF;
+        IF TG_OP <> 'INSERT' AND OLD.incident_id IS NOT NULL THEN
+          UPDATE incident_counts SET
+            live = live - (OLD.status IN ('pending', 'open', 'acknowledged'))::int,
+            active = active - (OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL)::int,
+            flapping = flapping - (OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL AND OLD.flapping)::int
+            WHERE incident_id = OLD.incident_id;
+          IF OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL THEN
+            UPDATE incident_devices SET active = active - 1 WHERE incident_id = OLD.incident_id AND device_id = OLD.device_id RETURNING active INTO held;
+            IF held = 0 THEN
+              UPDATE incident_counts SET active_devices = active_devices - 1 WHERE incident_id = OLD.incident_id;
+            END IF;
+          END IF;
+        END IF;
+        IF TG_OP <> 'DELETE' AND NEW.incident_id IS NOT NULL THEN
+          UPDATE incident_counts SET
+            live = live + (NEW.status IN ('pending', 'open', 'acknowledged'))::int,
+            active = active + (NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL)::int,
+            flapping = flapping + (NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL AND NEW.flapping)::int
+            WHERE incident_id = NEW.incident_id;
+          IF NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL THEN
+            INSERT INTO incident_devices (incident_id, device_id) VALUES (NEW.incident_id, NEW.device_id) ON CONFLICT DO NOTHING;
+            GET DIAGNOSTICS linked = ROW_COUNT;
+            IF linked > 0 THEN
+              UPDATE incident_counts SET devices = devices + 1 WHERE incident_id = NEW.incident_id;
+            END IF;
+            UPDATE incident_devices SET active = active + 1 WHERE incident_id = NEW.incident_id AND device_id = NEW.device_id RETURNING active INTO held;
+            IF held = 1 THEN
+              UPDATE incident_counts SET active_devices = active_devices + 1 WHERE incident_id = NEW.incident_id;
+            END IF;
+          END IF;
+        END IF;
+        RETURN NULL;
+      END $$;
+    `,
+  },
 ];

@@ -18,7 +18,7 @@ import type {
   TicketRecord,
 } from "../types.ts";
 import { INCIDENT_DEVICE_SAMPLE } from "../types.ts";
-import { activeDevices, incidentBody } from "../membership.ts";
+import { incidentBody, membersOf } from "../membership.ts";
 import { PG_MIGRATIONS } from "./migrations.ts";
 import { PgPool, redactUrl, type PgResult } from "./pool.ts";
 import { writeTelemetry } from "./telemetry-batch.ts";
@@ -393,12 +393,12 @@ export class PostgresStore implements FleetStore, SqlQuery {
   /** A stored body plus what the store derives from the member tickets: counts and the first device ids. */
   async #withMembers(body: IncidentRecord): Promise<IncidentRecord> {
     const [m, deviceIds] = await Promise.all([this.countIncidentMembers(body.id), this.listIncidentDevices(body.id, { limit: INCIDENT_DEVICE_SAMPLE })]);
-    return { ...body, deviceIds, deviceCount: m.devices, activeDevices: activeDevices(m) };
+    return { ...body, deviceIds, deviceCount: m.devices, activeDevices: m.activeDevices };
   }
 
   async countIncidentMembers(id: number): Promise<IncidentMembers> {
-    const [r] = await this.#rows("SELECT live, active, flapping, devices FROM incident_counts WHERE incident_id = $1", [id]);
-    return { live: Number(r?.live ?? 0), active: Number(r?.active ?? 0), flapping: Number(r?.flapping ?? 0), devices: Number(r?.devices ?? 0) };
+    const [r] = await this.#rows("SELECT live, active, active_devices, flapping, devices FROM incident_counts WHERE incident_id = $1", [id]);
+    return membersOf(r);
   }
 
   async listIncidentDevices(id: number, page: { limit?: number; offset?: number } = {}): Promise<string[]> {

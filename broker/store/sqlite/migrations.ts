@@ -262,4 +262,65 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     sql: `ALTER TABLE devices ADD COLUMN telemetry_ts INTEGER;
           UPDATE devices SET telemetry_ts = min(json_extract(telemetry, '$.ts'), last_seen) WHERE telemetry IS NOT NULL;`,
   },
+  {
+    version: 10,
+    name: "the devices an incident affects now, counted per device",
+    // min(active tickets, devices linked) over-counted once some linked devices stopped counting while others
+    // held several tickets (a device's outage, latency and quota tickets in one cloud incident): 3 devices
+    // affected paged as 5, a P0. Each membership row now counts its device's active tickets in the incident,
+    // and incident_counts.active_devices the rows above zero, kept by the same triggers in the same transaction.
+    sql: `
+      ALTER TABLE incident_devices ADD COLUMN active INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE incident_counts ADD COLUMN active_devices INTEGER NOT NULL DEFAULT 0;
+      UPDATE incident_devices SET active = (SELECT count(*) FROM tickets t WHERE t.incident_id = incident_devices.incident_id
+        AND t.device_id = incident_devices.device_id AND t.status IN ('pending', 'open', 'acknowledged') AND t.suppressed_by IS NULL);
+      UPDATE incident_counts SET active_devices = (SELECT count(*) FROM incident_devices d WHERE d.incident_id = incident_counts.incident_id AND d.active > 0);
+
+      CREATE TRIGGER incident_devices_active AFTER UPDATE OF active ON incident_devices WHEN (OLD.active > 0) IS NOT (NEW.active > 0) BEGIN
+        UPDATE incident_counts SET active_devices = active_devices + (NEW.active > 0) - (OLD.active > 0) WHERE incident_id = NEW.incident_id;
+      END;
+      DROP TRIGGER IF EXISTS tickets_member_in;
+      DROP TRIGGER IF EXISTS tickets_member_out;
+      DROP TRIGGER IF EXISTS tickets_member_change;
+      CREATE TRIGGER tickets_member_in AFTER INSERT ON tickets WHEN NEW.incident_id IS NOT NULL BEGIN
+        UPDATE incident_counts SET
+          live = live + (NEW.status IN ('pending', 'open', 'acknowledged')),
+          active = active + (NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL),
+          flapping = flapping + (NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL AND NEW.flapping = 1)
+          WHERE incident_id = NEW.incident_id;
+        INSERT OR IGNORE INTO incident_devices (incident_id, device_id) SELECT NEW.incident_id, NEW.device_id
+          WHERE NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL;
+        UPDATE incident_devices SET active = active + 1
+          WHERE incident_id = NEW.incident_id AND device_id = NEW.device_id AND NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL;
+      END;
+      CREATE TRIGGER tickets_member_out AFTER DELETE ON tickets WHEN OLD.incident_id IS NOT NULL BEGIN
+        UPDATE incident_counts SET
+          live = live - (OLD.status IN ('pending', 'open', 'acknowledged')),
+          active = active - (OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL),
+          flapping = flapping - (OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL AND OLD.flapping = 1)
+          WHERE incident_id = OLD.incident_id;
+        UPDATE incident_devices SET active = active - 1
+          WHERE incident_id = OLD.incident_id AND device_id = OLD.device_id AND OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL;
+      END;
+      CREATE TRIGGER tickets_member_change AFTER UPDATE OF status, incident_id, suppressed_by, flapping ON tickets
+        WHEN OLD.incident_id IS NOT NEW.incident_id OR OLD.status IS NOT NEW.status OR OLD.suppressed_by IS NOT NEW.suppressed_by OR OLD.flapping IS NOT NEW.flapping BEGIN
+        UPDATE incident_counts SET
+          live = live - (OLD.status IN ('pending', 'open', 'acknowledged')),
+          active = active - (OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL),
+          flapping = flapping - (OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL AND OLD.flapping = 1)
+          WHERE incident_id = OLD.incident_id;
+        UPDATE incident_devices SET active = active - 1
+          WHERE incident_id = OLD.incident_id AND device_id = OLD.device_id AND OLD.status IN ('pending', 'open', 'acknowledged') AND OLD.suppressed_by IS NULL;
+        UPDATE incident_counts SET
+          live = live + (NEW.status IN ('pending', 'open', 'acknowledged')),
+          active = active + (NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL),
+          flapping = flapping + (NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL AND NEW.flapping = 1)
+          WHERE incident_id = NEW.incident_id;
+        INSERT OR IGNORE INTO incident_devices (incident_id, device_id) SELECT NEW.incident_id, NEW.device_id
+          WHERE NEW.incident_id IS NOT NULL AND NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL;
+        UPDATE incident_devices SET active = active + 1
+          WHERE incident_id = NEW.incident_id AND device_id = NEW.device_id AND NEW.status IN ('pending', 'open', 'acknowledged') AND NEW.suppressed_by IS NULL;
+      END;
+    `,
+  },
 ];

@@ -6,7 +6,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { fleetConfig } from "../../config/load.ts";
 import { ManualScheduler } from "../../testing/harness.ts";
-import { diagnosisMsg, telemetryMsg } from "../../testing/messages.ts";
+import { diagnosisMsg, stateMsg, telemetryMsg } from "../../testing/messages.ts";
 import { engineHarness } from "../../testing/engine-harness.ts";
 import { Retention } from "../retention.ts";
 import { MIGRATIONS } from "./migrations.ts";
@@ -58,6 +58,34 @@ describe("SQLite store", () => {
       expect((await store.getDevice("dev-a"))?.telemetry?.seq).toBe(11);
     } finally {
       await store.close();
+    }
+  });
+
+  it("counts the devices each live incident affects when upgraded to per-device counts (migration 10), and keeps counting after", async () => {
+    const h = await engineHarness({ group_wait_ms: 0 });
+    try {
+      const ids = Array.from({ length: 10 }, (_, i) => `dev-${i}`);
+      const [a, b, c, d] = ids as [string, string, string, string];
+      await h.online(ids);
+      const diagnose = (id: string, fault: "cloud_outage" | "voice_cloud" | "cloud_latency") => h.engine.onDiagnosis(diagnosisMsg(id, h.scheduler.now(), { fault }), h.scheduler.now());
+      for (const id of [a, b, c, d]) await diagnose(id, "cloud_outage");
+      for (const id of [a, b]) for (const f of ["voice_cloud", "cloud_latency"] as const) await diagnose(id, f);
+      const offline = async (id: string) => {
+        const s = stateMsg(id, h.scheduler.now(), { status: "offline", reason: "will" });
+        await h.store.applyState(s, h.scheduler.now());
+        await h.engine.onState(s);
+      };
+      await offline(c);
+      const [inc] = await h.store.listIncidents();
+      // as a database from before migration 10 holds it: no per-device counts
+      h.store.db.exec(`DROP TRIGGER incident_devices_active; DROP TRIGGER tickets_member_in; DROP TRIGGER tickets_member_out; DROP TRIGGER tickets_member_change;
+                       ALTER TABLE incident_devices DROP COLUMN active; ALTER TABLE incident_counts DROP COLUMN active_devices`);
+      h.store.db.exec(MIGRATIONS.find((m) => m.version === 10)!.sql);
+      expect(await h.store.countIncidentMembers(inc!.id)).toEqual({ live: 8, active: 7, activeDevices: 3, flapping: 0, devices: 4 });
+      await offline(a);
+      expect(await h.store.getIncident(inc!.id)).toMatchObject({ deviceCount: 4, activeDevices: 2 });
+    } finally {
+      await h.close();
     }
   });
 

@@ -19,7 +19,7 @@ import type {
 } from "../types.ts";
 import { INCIDENT_DEVICE_SAMPLE } from "../types.ts";
 import { openDatabase } from "./db.ts";
-import { activeDevices, incidentBody } from "../membership.ts";
+import { incidentBody, membersOf } from "../membership.ts";
 import { LIMIT, OFFSET, ticketFilterSql } from "./queries.ts";
 import { insertedTicket, json, ticketState as ticketStateOf, toCredential, toDevice, toTicket, willIds, type Row } from "../rows.ts";
 
@@ -272,15 +272,15 @@ export class SqliteStore implements FleetStore {
     // the sample as one string, not 100 row objects: ~12 µs instead of ~40, and a storm reads it per
     // diagnosis (issue #9). The subquery picks the first ids by id; group_concat's order is SQLite's to
     // choose, so they are sorted again here (device ids are ASCII without spaces: same order as SQLite's).
-    const r = this.#q(`SELECT devices, active, (SELECT group_concat(device_id, ' ') FROM (SELECT device_id FROM incident_devices WHERE incident_id = ?1 ORDER BY device_id ${LIMIT})) AS ids
+    const r = this.#q(`SELECT devices, active_devices, (SELECT group_concat(device_id, ' ') FROM (SELECT device_id FROM incident_devices WHERE incident_id = ?1 ORDER BY device_id ${LIMIT})) AS ids
                        FROM incident_counts WHERE incident_id = ?1`).get(body.id, INCIDENT_DEVICE_SAMPLE) as Row | undefined;
     const ids = typeof r?.ids === "string" && r.ids !== "" ? r.ids.split(" ").sort() : [];
-    return { ...body, deviceIds: ids, deviceCount: Number(r?.devices ?? 0), activeDevices: activeDevices({ active: Number(r?.active ?? 0), devices: Number(r?.devices ?? 0) }) };
+    return { ...body, deviceIds: ids, deviceCount: Number(r?.devices ?? 0), activeDevices: Number(r?.active_devices ?? 0) };
   }
 
   #members(id: number): IncidentMembers {
-    const r = this.#q("SELECT live, active, flapping, devices FROM incident_counts WHERE incident_id = ?").get(id) as Row | undefined;
-    return { live: Number(r?.live ?? 0), active: Number(r?.active ?? 0), flapping: Number(r?.flapping ?? 0), devices: Number(r?.devices ?? 0) };
+    const r = this.#q("SELECT live, active, active_devices, flapping, devices FROM incident_counts WHERE incident_id = ?").get(id) as Row | undefined;
+    return membersOf(r);
   }
 
   async countIncidentMembers(id: number): Promise<IncidentMembers> {
