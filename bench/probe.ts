@@ -1,13 +1,15 @@
 /**
  * Probe accuracy (issue #9, benchmark 5): the agent's own probes (agent/probes runProbes, realtime and
  * http adapters, voice and text run together as the agent runs them) against the reference cloud with
- * an injected delay before the first delta. Error = measured − injected. The floor, measured in the
+ * an injected delay before the first delta. Error = the reported response latency (first delta after the
+ * request was written, shared responseLatencyMs) − injected. The floor, measured in the
  * same run against the same simulator, is a bare client that only times the first delta.
  */
 import { cpus, loadavg } from "node:os";
 import { runProbes, ProbesConfigSchema, type ProbesConfig } from "../agent/probes/index.ts";
 import { REALTIME_INPUT_RATE_HZ } from "../agent/probes/realtime.ts";
 import { loadUtterance, utterancePcm16 } from "../agent/probes/utterance.ts";
+import { responseLatencyMs, type ProbeRun } from "../shared/schemas/probes.ts";
 import type { BenchResult, Figure } from "./lib/report.ts";
 import { bareHttp, bareRealtime } from "./probe/bare-client.ts";
 import { startSimProcess } from "./probe/sim-process.ts";
@@ -29,14 +31,15 @@ interface Round {
 async function round(cfg: { rt: ProbesConfig; http: ProbesConfig }, urls: { url: string; wsUrl: string }, pcm: { rt: Buffer; http: Buffer }): Promise<Round> {
   const r = await runProbes(cfg.rt, { apiKey: KEY });
   const h = await runProbes(cfg.http, { apiKey: KEY });
-  const ok = (run: { result: string } | null, v: number | null | undefined) => (run?.result === "ok" && typeof v === "number" ? v : null);
+  // the cloud's response latency as the agent reports it (from the request's end), the quantity the simulator injects
+  const ok = (run: ProbeRun | null) => (run?.result === "ok" ? responseLatencyMs(run) : null);
   const [brv, brt] = await Promise.all([bareRealtime(urls.wsUrl, KEY, { kind: "voice", pcm16: pcm.rt }), bareRealtime(urls.wsUrl, KEY, { kind: "text", question: cfg.rt.question })]);
   const [bhv, bht] = await Promise.all([
     bareHttp(`${urls.url}/v1/voice`, KEY, { model: cfg.http.model, audio_base64: pcm.http.toString("base64"), sample_rate_hz: cfg.http.http.audio_sample_rate_hz, format: "pcm16", stream: true }),
     bareHttp(`${urls.url}/v1/chat`, KEY, { model: cfg.http.model, input: cfg.http.question, stream: true }),
   ]);
   return {
-    agent: { "realtime voice": ok(r.voice, r.voice?.first_audio_ms), "realtime text": ok(r.text, r.text?.first_text_ms), "http voice": ok(h.voice, h.voice?.first_audio_ms), "http text": ok(h.text, h.text?.first_text_ms) },
+    agent: { "realtime voice": ok(r.voice), "realtime text": ok(r.text), "http voice": ok(h.voice), "http text": ok(h.text) },
     bare: { "realtime voice": brv, "realtime text": brt, "http voice": bhv, "http text": bht },
   };
 }
@@ -110,7 +113,7 @@ export async function probeBench(): Promise<BenchResult> {
       baseline: "a bare ws/http client timing the first delta with the same payloads against the same simulator (the measurement floor), same run",
       figures,
       notes: [
-        "error = the agent's first_audio_ms (voice) or first_text_ms (text) − the injected delay; it includes connecting, the session set-up, uploading the 1.9 s utterance and the simulator's recognition, all of which the floor pays too",
+        "error = the agent's response latency (first_audio_ms for voice, first_text_ms for text, minus request_sent_ms: from the request written to the first delta, the span the simulator delays) − the injected delay; it includes the request's trip to the simulator, the simulator's recognition of the utterance and the delta's trip back, all of which the floor pays too; connecting, the session set-up and the upload come before request_sent_ms and are reported apart",
         "ratio = agent error ÷ floor error: what the agent adds on top of the protocol itself; the mean at each delay is the probe's systematic error, the max over every round also catches the machine's scheduling stalls, which the floor shows at the same size",
         `first (cold) round, excluded: ${coldErr}; a device's first probe after start-up pays the same JIT cost`,
         `1-min load average ${load0.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end on ${cpus().length} cores: the max moves with other work on the machine, and the floor shows by how much`,

@@ -1,5 +1,5 @@
 import type { Evidence } from "../../shared/schemas/diagnosis.ts";
-import type { ProbeRun } from "../../shared/schemas/probes.ts";
+import { responseLatencyMs, type ProbeRun } from "../../shared/schemas/probes.ts";
 import type { AudioSample } from "../../shared/schemas/samples/audio.ts";
 import type { NetworkSample } from "../../shared/schemas/samples/network.ts";
 import type { SystemSample } from "../../shared/schemas/samples/system.ts";
@@ -30,11 +30,29 @@ export function firstMs(run: ProbeRun): number | null {
   return xs.length ? Math.min(...xs) : null;
 }
 
+/** ", N ms of it after the request was sent": the cloud's share, where the agent timed the request's end. */
+function cloudShare(run: ProbeRun): string {
+  const after = run.request_sent_ms != null ? responseLatencyMs(run) : null;
+  return after === null ? "" : `, ${after} ms of it after the request was sent`;
+}
+
 /** Over the latency budget on time to first response or total time. */
 export function slow(run: ProbeRun | null, budget: LatencyBudget): boolean {
   if (!run || run.result !== "ok") return false;
   const first = firstMs(run);
   return (first !== null && first > budget.firstMs) || (run.total_ms !== null && run.total_ms > budget.totalMs);
+}
+
+/**
+ * Over budget only because of the time before the request reached the connection (DNS, connect, TLS, upload):
+ * with that time taken off, the cloud's first response and its whole answer are within the budget. Unknown
+ * (false) for agents that did not report the request's end.
+ */
+export function slowBeforeRequest(run: ProbeRun | null, budget: LatencyBudget): boolean {
+  const sent = run?.request_sent_ms;
+  if (!run || sent == null || !slow(run, budget)) return false;
+  const less = (x: number | null) => (x === null ? null : Math.max(0, x - sent));
+  return !slow({ ...run, first_text_ms: less(run.first_text_ms), first_audio_ms: less(run.first_audio_ms), total_ms: less(run.total_ms) }, budget);
 }
 
 /** `hard`: the network cannot carry a conversation; `soft`: it can, slowly; `unknown`: not measured. */
@@ -96,7 +114,7 @@ export function collectEvidence(i: { audio: AudioSample | null; network: Network
       ? `${run.probe} probe not run (${run.result}${run.error ? `: ${run.error.message}` : ""})`
       : st === "failed"
         ? `${run.probe} probe ${run.result}: ${run.error ? `${run.error.code} ${run.error.message}` : "no detail"}`
-        : `${run.probe} probe ok in ${run.total_ms ?? "?"} ms (first response ${firstMs(run) ?? "?"} ms)` +
+        : `${run.probe} probe ok in ${run.total_ms ?? "?"} ms (first response ${firstMs(run) ?? "?"} ms${cloudShare(run)})` +
           (run.probe === "voice" ? `; heard "${run.transcript ?? "(no transcript)"}"${run.transcript_ok === false ? " — expected words missing" : ""}` : "") +
           (wrongAnswer ? `; answer failed the check: "${run.answer ?? ""}"` : "") +
           (slow(run, i.budget) ? `; over the latency budget (${i.budget.firstMs} ms first / ${i.budget.totalMs} ms total)` : "");
@@ -104,7 +122,7 @@ export function collectEvidence(i: { audio: AudioSample | null; network: Network
       check: `${run.probe}_probe`,
       status: st === "not_run" ? "skipped" : st === "failed" || misheard(run) || wrongAnswer ? "fail" : slow(run, i.budget) ? "warn" : "ok",
       detail: clip(detail),
-      figures: { dns_ms: run.dns_ms, connect_ms: run.connect_ms, tls_ms: run.tls_ms, first_ms: firstMs(run), total_ms: run.total_ms, bytes_sent: run.bytes_sent, bytes_received: run.bytes_received },
+      figures: { dns_ms: run.dns_ms, connect_ms: run.connect_ms, tls_ms: run.tls_ms, request_sent_ms: run.request_sent_ms ?? null, first_ms: firstMs(run), total_ms: run.total_ms, bytes_sent: run.bytes_sent, bytes_received: run.bytes_received },
     });
   }
   if (i.network) {

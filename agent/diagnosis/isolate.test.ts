@@ -31,6 +31,8 @@ const rows: { name: string; input: Partial<IsolationInput>; fault: FaultClass; c
   { name: "103xx", input: { voice: failed("voice", "10301"), text: failed("text", "10301") }, fault: "quota" },
   { name: "HTTP 429", input: { voice: failed("voice", "http_429"), text: failed("text", "http_429") }, fault: "quota" },
   { name: "both ok but slow, network RTT fine", input: { text: run("text", { first_text_ms: 2500, total_ms: 4000 }), voice: run("voice", { first_audio_ms: 2600, total_ms: 4200 }) }, fault: "cloud_latency" },
+  { name: "slow, the cloud's share after the request within budget (connect/upload slow), network RTT fine", input: { text: run("text", { request_sent_ms: 1900, first_text_ms: 2500, total_ms: 4000 }) }, fault: "network" },
+  { name: "slow, the cloud's share after the request over budget too", input: { text: run("text", { request_sent_ms: 300, first_text_ms: 2500, total_ms: 4000 }) }, fault: "cloud_latency" },
   { name: "answer fails the check", input: { text: run("text", { answer: "Bananas are yellow.", answer_ok: false }) }, fault: "cloud_content" },
   { name: "memory exhausted, probes fine", input: { system: system("memory_low") }, fault: "device_resources" },
   { name: "no evidence at all, both fail", input: { network: null, voice: failed("voice", "probe_timeout", "timeout"), text: failed("text", "probe_timeout", "timeout") }, fault: "unknown" },
@@ -73,5 +75,16 @@ describe("isolate (table)", () => {
     const { verdict } = isolate({ ...healthy, voice: failed("voice", "10302"), text: failed("text", "10302") });
     expect(verdict.evidence.find((e) => e.check === "text_probe")?.status).toBe("fail");
     expect(verdict.actions.some((a) => a.startsWith("10302:"))).toBe(true);
+  });
+
+  it("splits a probe's time into the device's side and the cloud's response after the request was sent", () => {
+    const { verdict } = isolate({ ...healthy, text: run("text", { request_sent_ms: 120, first_text_ms: 200 }) });
+    const text = verdict.evidence.find((e) => e.check === "text_probe")!;
+    expect(text.detail).toContain("first response 200 ms, 80 ms of it after the request was sent");
+    expect(text.figures).toMatchObject({ request_sent_ms: 120, first_ms: 200 });
+    // an older agent's run, without the request's end: no split is claimed
+    const old = isolate(healthy).verdict.evidence.find((e) => e.check === "voice_probe")!;
+    expect(old.detail).not.toContain("after the request");
+    expect(old.figures?.request_sent_ms).toBeNull();
   });
 });

@@ -1,12 +1,12 @@
 import { FAULTS, type FaultClass } from "../../shared/faults.ts";
 import type { Step, Verdict } from "../../shared/schemas/diagnosis.ts";
-import type { ErrorInfo, ProbeRun } from "../../shared/schemas/probes.ts";
+import { responseLatencyMs, type ErrorInfo, type ProbeRun } from "../../shared/schemas/probes.ts";
 import type { AudioSample } from "../../shared/schemas/samples/audio.ts";
 import type { NetworkSample } from "../../shared/schemas/samples/network.ts";
 import type { SystemSample } from "../../shared/schemas/samples/system.ts";
 import { classifyError } from "../../shared/taxonomy.ts";
 import {
-  captureBad, captureLoadSensitive, collectEvidence, misheard, networkState, probeState, slow, statusIncident, statusWarning, systemBad,
+  captureBad, captureLoadSensitive, collectEvidence, misheard, networkState, probeState, slow, slowBeforeRequest, statusIncident, statusWarning, systemBad,
   type LatencyBudget,
 } from "./evidence.ts";
 
@@ -115,6 +115,10 @@ export function isolate(input: IsolationInput): Isolation {
     step("latency", "warn", `${slowRun.probe} probe over budget (first ${input.budget.firstMs} ms, total ${input.budget.totalMs} ms)`);
     if (net === "hard" || net === "soft") return done("network", `answers are slow and the local network is ${input.network!.verdict}`);
     if (sysBad) return done("device_resources", `answers are slow and the device is short of resources (${input.system!.verdict})`);
+    // the local network measured fine, yet the time went before the cloud had the question: the path to the service
+    if (slowBeforeRequest(slowRun, input.budget)) {
+      return done("network", `answers are slow, but the cloud answered ${responseLatencyMs(slowRun)} ms after the ${slowRun.probe} probe's request; ${slowRun.request_sent_ms} ms went before it (DNS, connect, TLS, upload to the service)`);
+    }
     return done("cloud_latency", `answers are slower than the budget while the local network is ${net === "good" ? "fine" : "not measured"}`);
   }
   step("latency", tState === "ok" || vState === "ok" ? "ok" : "skipped", "within the latency budget");

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
 import type { ProbeRun } from "../../shared/schemas/probes.ts";
 import type { ProbesConfig } from "./config.ts";
 import { answerMatches, clip, emptyRun, errorInfo, ms, transcriptHasWords, transportCode, type ProbeContext } from "./run.ts";
@@ -89,6 +90,7 @@ export function runHttpProbe(config: ProbesConfig, input: HttpProbeInput, ctx: P
       s.once("lookup", () => (run.dns_ms = since()));
       s.once("connect", () => { run.connect_ms = since(); clearTimeout(connectTimer); });
       s.once("secureConnect", () => (run.tls_ms = ms(ctx.now() - t0 - (run.connect_ms ?? 0))));
+      s.once(s instanceof TLSSocket ? "secureConnect" : "connect", () => sendRequest(s));
       connectTimer = setTimeout(() => {
         if (run.connect_ms === null) {
           run.error = errorInfo("ETIMEDOUT", `connect to ${new URL(target).host} timed out after ${config.connect_timeout_ms} ms`, secrets);
@@ -96,6 +98,15 @@ export function runHttpProbe(config: ProbesConfig, input: HttpProbeInput, ctx: P
         }
       }, config.connect_timeout_ms);
     });
+    // The request is written once the connection is up (TLS included), so that the end of the user's turn, where the
+    // cloud's response latency starts, can be timed: before end() when the whole request went to the kernel within it
+    // ('finish' comes 0.2–0.5 ms later, by which time a nearby cloud may have answered), else at 'finish'.
+    const sendRequest = (s: Socket) => {
+      const before = since();
+      req.end(body);
+      if (s.writableLength === 0) run.request_sent_ms ??= before;
+    };
+    req.on("finish", () => (run.request_sent_ms ??= since()));
     req.on("error", (err: Error) => {
       const code = transportCode(err);
       run.error ??= errorInfo(code, err.message || code, secrets);
@@ -138,7 +149,6 @@ export function runHttpProbe(config: ProbesConfig, input: HttpProbeInput, ctx: P
         finish("ok");
       });
     });
-    req.end(body);
   });
 }
 

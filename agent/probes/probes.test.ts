@@ -1,6 +1,6 @@
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ProbeRun } from "../../shared/schemas/probes.ts";
+import { ProbeRun, responseLatencyMs } from "../../shared/schemas/probes.ts";
 import { classifyError } from "../../shared/taxonomy.ts";
 import { CloudSim } from "../../sim/cloud/server.ts";
 import { ProbesConfigSchema, type ProbesConfig } from "./config.ts";
@@ -55,6 +55,13 @@ describe.each(["realtime", "http"] as const)("%s adapter against the reference c
     expect(text!.first_text_ms!).toBeGreaterThanOrEqual(150);
     expect(voice!.first_audio_ms!).toBeGreaterThanOrEqual(150);
     expect(text!.total_ms!).toBeGreaterThanOrEqual(text!.first_text_ms!);
+    // the cloud's share: from the request written (after connecting, and after the voice probe's upload) to the first
+    // delta, never below what the cloud waited (less 0.2 ms: both timestamps are rounded to 0.1 ms on the wire)
+    for (const r of [text!, voice!]) {
+      expect(r.request_sent_ms!).toBeGreaterThanOrEqual(r.connect_ms!);
+      expect(responseLatencyMs(r)!).toBeGreaterThanOrEqual(149.8);
+      expect(responseLatencyMs(r)!).toBeLessThan(r.probe === "voice" ? r.first_audio_ms! : r.first_text_ms!);
+    }
   });
 
   it.each([

@@ -157,10 +157,10 @@ export function runRealtimeProbe(config: ProbesConfig, input: RealtimeProbeInput
       finish("error");
     });
     ws.on("open", () => {
-      const send = (ev: object) => {
+      const send = (ev: object, written?: () => void) => {
         const text = JSON.stringify(ev);
         run.bytes_sent += Buffer.byteLength(text);
-        ws.send(text);
+        ws.send(text, written && ((err) => { if (!err) written(); }));
       };
       send(sessionUpdate(config, input.kind));
       if (input.kind === "voice") {
@@ -171,7 +171,13 @@ export function runRealtimeProbe(config: ProbesConfig, input: RealtimeProbeInput
       } else {
         send({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: input.question }] } });
       }
-      send({ type: "response.create" });
+      // The end of the user's turn: the cloud's response latency runs from here (responseLatencyMs). When the frame
+      // went to the kernel within send() (nothing left queued), the time before the call is never after the cloud
+      // had it; a write callback comes 0.2–0.5 ms later, by which time a nearby cloud may already have answered.
+      // Otherwise (earlier frames still queued) it is the moment the frame was handed over.
+      const before = since();
+      send({ type: "response.create" }, () => (run.request_sent_ms ??= since()));
+      if (ws.bufferedAmount === 0) run.request_sent_ms = before;
     });
     ws.on("message", (data: Buffer) => {
       run.bytes_received += data.length;

@@ -18,7 +18,7 @@ export interface ProbeContext {
 export function emptyRun(probe: ProbeKind, adapter: ProbeRun["adapter"], startedAt: number): ProbeRun {
   return {
     probe, adapter, result: "error", started_at: startedAt,
-    dns_ms: null, connect_ms: null, tls_ms: null, first_text_ms: null, first_audio_ms: null, total_ms: null,
+    dns_ms: null, connect_ms: null, tls_ms: null, request_sent_ms: null, first_text_ms: null, first_audio_ms: null, total_ms: null,
     bytes_sent: 0, bytes_received: 0, transcript: null, transcript_ok: null, answer: null, answer_ok: null,
     request_id: null, error: null,
   };

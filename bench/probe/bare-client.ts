@@ -7,7 +7,7 @@
 import http, { type IncomingMessage } from "node:http";
 import WebSocket from "ws";
 
-/** Time to the first delta in ms from the moment the client starts, or null on any failure. */
+/** Time to the first delta in ms from the moment the whole request was written, or null on any failure. */
 export type FirstDeltaMs = number | null;
 
 const TIMEOUT_MS = 10_000;
@@ -15,7 +15,7 @@ const APPEND_CHUNK_BYTES = 32 * 1024;
 
 /** One Realtime exchange: text question → first text delta, or PCM16 24 kHz audio → first audio delta. */
 export function bareRealtime(wsUrl: string, apiKey: string, input: { kind: "text"; question: string } | { kind: "voice"; pcm16: Buffer }): Promise<FirstDeltaMs> {
-  const t0 = performance.now();
+  let sentAt: number | null = null;
   return new Promise((resolve) => {
     const url = new URL(wsUrl);
     url.searchParams.set("model", "gpt-realtime");
@@ -40,18 +40,21 @@ export function bareRealtime(wsUrl: string, apiKey: string, input: { kind: "text
       } else {
         send({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: input.question }] } });
       }
-      send({ type: "response.create" });
+      // timed as the agent times it: before the write when it went to the kernel at once, else at its callback
+      const before = performance.now();
+      ws.send(JSON.stringify({ type: "response.create" }), (err) => { if (!err) sentAt ??= performance.now(); });
+      if (ws.bufferedAmount === 0) sentAt = before;
     });
     ws.on("message", (data: Buffer) => {
       // a substring test before parsing: the floor should not pay for JSON.parse of every event
-      if (data.includes(want)) done(performance.now() - t0);
+      if (data.includes(want)) done(sentAt === null ? null : performance.now() - sentAt);
     });
   });
 }
 
 /** One streamed HTTP exchange (the simulator's `/v1/chat` or `/v1/voice`): time to the first body chunk. */
 export function bareHttp(url: string, apiKey: string, body: object): Promise<FirstDeltaMs> {
-  const t0 = performance.now();
+  let sentAt: number | null = null;
   const text = JSON.stringify(body);
   return new Promise((resolve) => {
     let settled = false;
@@ -64,12 +67,18 @@ export function bareHttp(url: string, apiKey: string, body: object): Promise<Fir
     };
     const timer = setTimeout(() => done(null), TIMEOUT_MS);
     const req = http.request(url, { method: "POST", agent: false, headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) } });
+    // written once connected and timed as the agent times it: before end() when it all went to the kernel at once
+    req.on("socket", (s) => s.once("connect", () => {
+      const before = performance.now();
+      req.end(text);
+      if (s.writableLength === 0) sentAt = before;
+    }));
+    req.on("finish", () => (sentAt ??= performance.now()));
     req.on("error", () => done(null));
     req.on("response", (res: IncomingMessage) => {
       if ((res.statusCode ?? 0) >= 400) return done(null);
-      res.once("data", () => done(performance.now() - t0));
+      res.once("data", () => done(sentAt === null ? null : performance.now() - sentAt));
       res.on("error", () => done(null));
     });
-    req.end(text);
   });
 }

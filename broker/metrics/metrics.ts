@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { FAULT_CLASSES, SEVERITIES, type ProbeRun, type TelemetryMessage } from "../../shared/index.ts";
+import { FAULT_CLASSES, responseLatencyMs, SEVERITIES, type ProbeRun, type TelemetryMessage } from "../../shared/index.ts";
 import type { FleetEvents } from "../events.ts";
 import { slaClocks } from "../reports/ticket-sla.ts";
 import type { FleetStore } from "../store/types.ts";
@@ -102,7 +102,7 @@ export class FleetMetrics {
     for (const kind of ["state", "telemetry", "diagnosis", "response"]) this.#received.inc({ kind }, 0);
     this.#probeRuns = new Counter({ name: "edge_fleet_ai_probe_runs_total", help: "Conversational-AI probe runs reported by devices, by probe and result.", labelNames: ["probe", "result"], registers });
     this.#probeTotal = new Histogram({ name: "edge_fleet_ai_probe_duration_seconds", help: "Conversational-AI probe total latency as devices measured it (successful runs).", labelNames: ["probe"], buckets: LATENCY_BUCKETS, registers });
-    this.#probeFirst = new Histogram({ name: "edge_fleet_ai_probe_first_response_seconds", help: "Time to the first text or audio of the answer (successful runs).", labelNames: ["probe"], buckets: LATENCY_BUCKETS, registers });
+    this.#probeFirst = new Histogram({ name: "edge_fleet_ai_probe_first_response_seconds", help: "The cloud's response latency: the first audio (voice) or text of the answer after the request was sent, from the probe's start where an older agent does not report the request's end (successful runs).", labelNames: ["probe"], buckets: LATENCY_BUCKETS, registers });
   }
 
   #observe(run: ProbeRun | null | undefined): void {
@@ -110,7 +110,7 @@ export class FleetMetrics {
     this.#probeRuns.inc({ probe: run.probe, result: run.result });
     if (run.result !== "ok") return;
     if (run.total_ms !== null) this.#probeTotal.observe({ probe: run.probe }, run.total_ms / 1000);
-    const first = run.probe === "voice" ? run.first_audio_ms : run.first_text_ms;
+    const first = responseLatencyMs(run);
     if (first !== null) this.#probeFirst.observe({ probe: run.probe }, first / 1000);
   }
 

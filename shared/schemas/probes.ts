@@ -16,7 +16,11 @@ export type ErrorInfo = z.infer<typeof ErrorInfo>;
 export const ProbeKind = z.enum(["voice", "text", "status_page"]);
 export type ProbeKind = z.infer<typeof ProbeKind>;
 
-/** One conversational-AI probe run; timings in milliseconds from the probe's start. */
+/**
+ * One conversational-AI probe run; timings in milliseconds from the probe's start. The cloud's own response
+ * latency (what vendors quote, end of the user's turn to the first answer) is `first_*` − `request_sent_ms`
+ * (responseLatencyMs); the time before `request_sent_ms` is the device's side: DNS, connect, TLS, upload.
+ */
 export const ProbeRun = z.object({
   probe: ProbeKind,
   adapter: z.enum(["realtime", "http", "statuspage"]),
@@ -25,6 +29,11 @@ export const ProbeRun = z.object({
   dns_ms: NullableNum,
   connect_ms: NullableNum,
   tls_ms: NullableNum,
+  /**
+   * When the whole request (the question, or the utterance with its commit) had been written to the connection.
+   * Optional on the wire: agents before it did not send it.
+   */
+  request_sent_ms: NullableNum.optional(),
   first_text_ms: NullableNum,
   first_audio_ms: NullableNum,
   total_ms: NullableNum,
@@ -43,6 +52,16 @@ export const ProbeRun = z.object({
   degraded_components: z.array(Text(100)).max(20).optional(),
 });
 export type ProbeRun = z.infer<typeof ProbeRun>;
+
+/**
+ * The cloud's response latency of a run: its first audio (voice) or text (text) after the request was sent, or
+ * from the probe's start when the agent did not report the request's end (older agents); null when unmeasured.
+ */
+export function responseLatencyMs(run: ProbeRun): number | null {
+  const first = run.probe === "voice" ? (run.first_audio_ms ?? run.first_text_ms) : run.first_text_ms;
+  if (first === null) return null;
+  return Math.max(0, Math.round((first - (run.request_sent_ms ?? 0)) * 10) / 10);
+}
 
 /** The latest AI latency figures, carried in telemetry for charts and the SLA report. */
 export const AiSummary = z.object({

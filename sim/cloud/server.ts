@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
@@ -12,6 +13,8 @@ export interface CloudSimOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
   readonly apiKey?: string | null;
   readonly host?: string;
+  /** Serve HTTPS and WSS with this certificate (PEM), as a real cloud does; plain HTTP/WS without it. */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
 }
 
 /** Components the simulated status page lists (names follow a typical conversational-AI vendor page). */
@@ -43,14 +46,17 @@ export class CloudSim {
     this.#recogniser = new Recogniser();
     const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
     wss.on("headers", (headers) => headers.push(`x-request-id: ${this.#nextId("req")}`));
-    const server = http.createServer((req, res) => this.#route(req, res));
+    const route = (req: IncomingMessage, res: ServerResponse) => this.#route(req, res);
+    const tls = this.#opts.tls;
+    const server: http.Server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, route) : http.createServer(route);
     server.on("upgrade", (req, socket, head) => this.#upgrade(req, socket, head));
     this.#server = server;
     this.#wss = wss;
     await new Promise<void>((resolve) => server.listen(opts.port ?? 0, this.#opts.host ?? "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
     const host = this.#opts.host ?? "127.0.0.1";
-    return { url: `http://${host}:${port}`, wsUrl: `ws://${host}:${port}/v1/realtime`, port };
+    const [web, ws] = tls ? ["https", "wss"] : ["http", "ws"];
+    return { url: `${web}://${host}:${port}`, wsUrl: `${ws}://${host}:${port}/v1/realtime`, port };
   }
 
   /** Closes every connection and timer; undoes start(). */

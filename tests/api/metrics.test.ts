@@ -16,7 +16,9 @@ function run(probe: "text" | "voice", totalMs: number, result: ProbeRun["result"
 }
 
 function withAi(t: TelemetryMessage, at: number, textMs: number): TelemetryMessage {
-  return { ...t, ai: { at, text: run("text", textMs), voice: run("voice", 700), status_page: null } };
+  // the voice run is a current agent's (the request written at 300 ms, first audio at 350: 50 ms of cloud latency),
+  // the text run an older agent's, without request_sent_ms (its first text counts from the probe's start)
+  return { ...t, ai: { at, text: run("text", textMs), voice: { ...run("voice", 700), request_sent_ms: 300 }, status_page: null } };
 }
 
 async function scrape(api: Api): Promise<string> {
@@ -49,6 +51,9 @@ describe("/metrics", () => {
     expect(text).toContain('edge_fleet_ai_probe_duration_seconds_count{probe="text"} 1');
     expect(text).toContain('edge_fleet_ai_probe_duration_seconds_bucket{le="0.3",probe="text"} 1');
     expect(text).toContain('edge_fleet_ai_probe_duration_seconds_bucket{le="0.6",probe="voice"} 0');
+    expect(text).toContain('edge_fleet_ai_probe_first_response_seconds_bucket{le="0.05",probe="voice"} 1');
+    expect(text).toContain('edge_fleet_ai_probe_first_response_seconds_bucket{le="0.1",probe="text"} 0');
+    expect(text).toContain('edge_fleet_ai_probe_first_response_seconds_bucket{le="0.2",probe="text"} 1');
     expect(text).not.toMatch(/speaker-1/);
   });
 
