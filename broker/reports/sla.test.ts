@@ -5,8 +5,8 @@ import type { ProbeRun } from "../../shared/index.ts";
 const NOV = Date.UTC(2026, 10, 10);
 const DEC = Date.UTC(2026, 11, 10);
 
-function m(at: number, region: string, ok: boolean, totalMs: number | null, errorClass: string | null = null, deviceId = "d1"): Measurement {
-  return { deviceId, region, at, probe: "text", ok, totalMs, errorClass: ok ? null : errorClass };
+function m(at: number, region: string, ok: boolean, latencyMs: number | null, errorClass: string | null = null, deviceId = "d1"): Measurement {
+  return { deviceId, region, at, probe: "text", ok, latencyMs, errorClass: ok ? null : errorClass };
 }
 
 describe("vendor SLA report", () => {
@@ -54,5 +54,13 @@ describe("vendor SLA report", () => {
     expect(measurementOf("d", "eu", { ...base, result: "skipped" } as ProbeRun)).toBeNull();
     expect(measurementOf("d", "eu", { ...base, probe: "status_page", adapter: "statuspage", result: "ok" } as ProbeRun)).toBeNull();
     expect(measurementOf("d", "eu", { ...base, result: "timeout" } as ProbeRun)).toMatchObject({ ok: false, errorClass: "timeout" });
+  });
+
+  it("counts the cloud's response latency, not the whole probe: first response after the request was sent", () => {
+    const base = { probe: "voice", adapter: "realtime", started_at: NOV, result: "ok", dns_ms: 5, connect_ms: 40, tls_ms: 60, first_text_ms: 1350, first_audio_ms: 1300, total_ms: 3900, bytes_sent: 130_000, bytes_received: 9000, transcript: "what is the weather today", transcript_ok: true, answer: "Sunny.", answer_ok: true, request_id: null, error: null } as const;
+    // connect, TLS and the upload took 850 ms; the vendor answered 450 ms after the turn ended, within a 600 ms commitment
+    expect(measurementOf("d", "eu", { ...base, request_sent_ms: 850 })).toMatchObject({ ok: true, latencyMs: 450 });
+    // an older agent without the request's end: its first audio from the probe's start
+    expect(measurementOf("d", "eu", base)).toMatchObject({ ok: true, latencyMs: 1300 });
   });
 });

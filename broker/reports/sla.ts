@@ -3,7 +3,7 @@
  * error rate by class, latency percentiles) per month and region, against the vendor's commitments,
  * with the cloud-side incidents that breached. Evidence a hardware maker can bring to its vendor.
  */
-import { FAULTS, type FaultClass, type ProbeRun, type Severity } from "../../shared/index.ts";
+import { FAULTS, responseLatencyMs, type FaultClass, type ProbeRun, type Severity } from "../../shared/index.ts";
 import type { FleetStore, TicketRecord } from "../store/types.ts";
 
 /** What the vendor promised; defaults are DOMAIN.md's typical figures. */
@@ -23,7 +23,11 @@ export interface Measurement {
   at: number;
   probe: "text" | "voice";
   ok: boolean;
-  totalMs: number | null;
+  /**
+   * The cloud's response latency (shared responseLatencyMs: first audio or text after the request was sent), what a
+   * vendor's latency commitment is about; the whole answer's time depends on its length and the upload on the device.
+   */
+  latencyMs: number | null;
   /** null when ok; else the error family (auth, quota, server...) or the transport result (timeout, refused). */
   errorClass: string | null;
 }
@@ -38,7 +42,7 @@ const UNAVAILABLE = new Set(["timeout", "refused", "server", "error"]);
 export function measurementOf(deviceId: string, region: string, run: ProbeRun): Measurement | null {
   if (run.probe === "status_page" || run.result === "skipped" || run.result === "absent" || run.result === "unavailable") return null;
   const ok = run.result === "ok";
-  return { deviceId, region, at: run.started_at, probe: run.probe, ok, totalMs: run.total_ms, errorClass: ok ? null : (run.error?.family ?? run.result) };
+  return { deviceId, region, at: run.started_at, probe: run.probe, ok, latencyMs: responseLatencyMs(run), errorClass: ok ? null : (run.error?.family ?? run.result) };
 }
 
 /** Nearest-rank percentile of sorted values; null for none. */
@@ -56,7 +60,7 @@ export function figures(ms: Measurement[], c: SlaCommitments) {
   const latencies: number[] = [];
   for (const m of ms) {
     if (m.ok) {
-      if (m.totalMs !== null) latencies.push(m.totalMs);
+      if (m.latencyMs !== null) latencies.push(m.latencyMs);
       continue;
     }
     const cls = m.errorClass ?? "error";

@@ -141,7 +141,7 @@ describe("REST API behaviour", () => {
   it("GET /api/reports/sla gathers the devices' probe runs per month and region against commitments", async () => {
     api = await startApi({ now: () => T0 + 60_000 });
     await seed(api);
-    const run = (total: number) => ({ probe: "text" as const, adapter: "http" as const, result: "ok" as const, started_at: T0 + total, dns_ms: 1, connect_ms: 1, tls_ms: 1, first_text_ms: 1, first_audio_ms: null, total_ms: total, bytes_sent: 1, bytes_received: 1, transcript: null, transcript_ok: null, answer: null, answer_ok: null, request_id: null, error: null });
+    const run = (total: number) => ({ probe: "text" as const, adapter: "http" as const, result: "ok" as const, started_at: T0 + total, dns_ms: 1, connect_ms: 1, tls_ms: 1, request_sent_ms: 5, first_text_ms: 5 + total, first_audio_ms: null, total_ms: 2 * total, bytes_sent: 1, bytes_received: 1, transcript: null, transcript_ok: null, answer: null, answer_ok: null, request_id: null, error: null });
     for (const total of [300, 500, 900]) await api.store.applyTelemetry({ ...telemetryMsg("speaker-1", T0 + total), ai: { at: T0 + total, text: run(total), voice: null, status_page: null } }, T0 + total, 100);
     const res = await api.app.inject({ url: "/api/reports/sla?latency_ms=800&latency_percentile=p50", headers: api.auth("viewer") });
     expect(res.statusCode).toBe(200);

@@ -129,7 +129,7 @@ export const ROUTES = {
 
   slaReport: {
     method: "GET", url: "/api/reports/sla", access: "viewer", tag: "reports",
-    summary: "The vendor SLA report from the devices' own measurements: availability, error rate by class and latency percentiles per month and region, against commitments.",
+    summary: "The vendor SLA report from the devices' own measurements: availability, error rate by class and percentiles of the cloud's response latency (first audio or text after the request was sent) per month and region, against commitments.",
     query: z.object({
       from: z.coerce.number().int().min(0).optional(), to: z.coerce.number().int().min(0).optional(), region: z.string().max(64).optional(),
       availability_pct: z.coerce.number().min(0).max(100).optional(), error_rate_pct: z.coerce.number().min(0).max(100).optional(),
