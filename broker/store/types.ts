@@ -144,6 +144,11 @@ export interface IncidentRecord {
   severity: Severity;
   title: string;
   openedAt: number;
+  /**
+   * When the current SLA clocks started: the opening, or the latest reopening. A severity raised later takes its
+   * deadlines from here. Absent on incidents stored before it was kept (their opening stands in).
+   */
+  clockStartedAt?: number;
   updatedAt: number;
   /** First notification sent (after the group wait); null while still gathering devices. */
   notifiedAt: number | null;

@@ -333,6 +333,34 @@ describe("lifecycle", () => {
     expect(t[0]).toMatchObject({ status: "open", reopenCount: 1 });
   });
 
+  it("a reopened incident whose severity rises takes its new deadlines from the reopening, not the first opening", async () => {
+    h = await engineHarness({ group_wait_ms: 0, hold_down_ms: 0 });
+    const ids = devices(6);
+    await h.online(ids);
+    for (const id of ids.slice(0, 2)) await h.diagnose(id, { fault: "cloud_outage" });
+    const [inc] = await h.store.listIncidents();
+    expect(inc!.severity).toBe("P1");
+    for (const id of ids.slice(0, 2)) await h.diagnose(id);
+    await h.scheduler.advance(MIN);
+    for (const id of ids.slice(0, 2)) await h.diagnose(id, { trigger: "verification" });
+    expect((await h.store.getIncident(inc!.id))!.status).toBe("resolved");
+
+    await h.scheduler.advance(2 * 60 * MIN);
+    await h.diagnose(ids[0]!, { fault: "cloud_outage" });
+    const reopenedAt = h.scheduler.now();
+    expect((await h.store.getIncident(inc!.id))!).toMatchObject({ status: "open", reopenCount: 1, respondBy: reopenedAt + 30 * MIN });
+    await h.scheduler.advance(MIN);
+    // five of six devices: P0, whose 15 minutes to respond run from the reopening (before: from the first opening,
+    // two hours back, so the raise paged an escalation at once)
+    for (const id of ids.slice(1, 5)) await h.diagnose(id, { fault: "cloud_outage" });
+    const raised = (await h.store.getIncident(inc!.id))!;
+    expect(raised).toMatchObject({ severity: "P0", respondBy: reopenedAt + 15 * MIN, resolveBy: reopenedAt + 4 * 60 * MIN });
+    await h.scheduler.advance(MIN);
+    expect(h.sink.of("escalate")).toHaveLength(0);
+    await h.scheduler.advance(14 * MIN);
+    expect(h.sink.of("escalate").map((n) => n.reason)).toEqual([expect.stringMatching(/^respond time of P0 exceeded/)]);
+  });
+
   it("closes a resolved incident after the reopen window; a later fault opens a new one", async () => {
     h = await engineHarness({ group_wait_ms: 0, hold_down_ms: 0, reopen_window_ms: 60 * MIN });
     await h.online(["dev-a"]);

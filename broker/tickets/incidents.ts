@@ -89,6 +89,7 @@ export class Incidents {
         severity: sev,
         title: `${FAULTS[t.fault].title}${t.family ? ` (${t.family} errors)` : ""}${Object.keys(groupLabels).length ? ` — ${Object.entries(groupLabels).map(([k, v]) => `${k} ${v}`).join(", ")}` : ""}`,
         openedAt: at,
+        clockStartedAt: at,
         updatedAt: at,
         notifiedAt: null,
         acknowledgedAt: null,
@@ -152,7 +153,7 @@ export class Incidents {
     if (raised) {
       this.#c.log.warn({ incident: i.id, from: i.severity, to: sev, devices: active }, "incident severity raised");
       i.severity = sev;
-      Object.assign(i, deadlines(i.openedAt, sev, cfg));
+      Object.assign(i, deadlines(i.clockStartedAt ?? i.openedAt, sev, cfg));
       await store.setMemberSeverity(i.id, sev);
     }
     const changed = raised || i.peakDevices !== cur.peakDevices || i.flapping !== cur.flapping || i.regression !== cur.regression;
@@ -191,7 +192,7 @@ export class Incidents {
 
   async reopen(i: IncidentRecord, reason: string): Promise<IncidentRecord> {
     const at = this.#c.now();
-    const next: IncidentRecord = { ...i, status: "open", reopenCount: i.reopenCount + 1, resolvedAt: null, resolvedBy: null, acknowledgedAt: null, acknowledgedBy: null, postmortem: null, updatedAt: at, ...deadlines(at, i.severity, this.#c.cfg), escalations: [] };
+    const next: IncidentRecord = { ...i, status: "open", reopenCount: i.reopenCount + 1, resolvedAt: null, resolvedBy: null, acknowledgedAt: null, acknowledgedBy: null, postmortem: null, updatedAt: at, clockStartedAt: at, ...deadlines(at, i.severity, this.#c.cfg), escalations: [] };
     await this.#c.store.updateIncident(next);
     await this.audit("system", "incident.reopen", next.id, { reason });
     this.#c.events.emit("incident", { action: "reopened", incident: next });

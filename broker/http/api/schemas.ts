@@ -79,6 +79,8 @@ export const Incident = z.looseObject({
   title: z.string(),
   fault: FaultClass,
   openedAt: Ms,
+  /** When the current SLA clocks started: the opening or the latest reopening (absent on incidents stored before it was kept). */
+  clockStartedAt: Ms.optional(),
   deviceIds: z.array(z.string()),
   assignee: z.string().nullable(),
   respondBy: Ms.nullable(),
