@@ -6,6 +6,7 @@ export * from "./severity.ts";
 export * from "./validation.ts";
 export * from "./messages.ts";
 export * from "./schemas/index.ts";
+export * from "./probe-latency.ts";
 export * from "./redact.ts";
 export * from "./config-file.ts";
 export * from "./cli.ts";

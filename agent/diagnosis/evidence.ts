@@ -1,5 +1,6 @@
 import type { Evidence } from "../../shared/schemas/diagnosis.ts";
-import { responseLatencyMs, type ProbeRun } from "../../shared/schemas/probes.ts";
+import { responseLatencyMs } from "../../shared/probe-latency.ts";
+import type { ProbeRun } from "../../shared/schemas/probes.ts";
 import type { AudioSample } from "../../shared/schemas/samples/audio.ts";
 import type { NetworkSample } from "../../shared/schemas/samples/network.ts";
 import type { SystemSample } from "../../shared/schemas/samples/system.ts";
@@ -44,14 +45,14 @@ export function slow(run: ProbeRun | null, budget: LatencyBudget): boolean {
 }
 
 /**
- * Over budget only because of the time before the request reached the connection (DNS, connect, TLS, upload):
- * with that time taken off, the cloud's first response and its whole answer are within the budget. Unknown
- * (false) for agents that did not report the request's end.
+ * Over budget only because reaching the service took long: with `connect_ms` (DNS and the TCP connect, from the
+ * probe's start: the path's time, none of it the cloud's work) taken off, the first response and the whole answer
+ * are within the budget. False when the connect was not timed.
  */
-export function slowBeforeRequest(run: ProbeRun | null, budget: LatencyBudget): boolean {
-  const sent = run?.request_sent_ms;
-  if (!run || sent == null || !slow(run, budget)) return false;
-  const less = (x: number | null) => (x === null ? null : Math.max(0, x - sent));
+export function slowToConnect(run: ProbeRun | null, budget: LatencyBudget): boolean {
+  const connect = run?.connect_ms;
+  if (!run || connect == null || !slow(run, budget)) return false;
+  const less = (x: number | null) => (x === null ? null : Math.max(0, x - connect));
   return !slow({ ...run, first_text_ms: less(run.first_text_ms), first_audio_ms: less(run.first_audio_ms), total_ms: less(run.total_ms) }, budget);
 }
 

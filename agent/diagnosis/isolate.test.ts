@@ -31,8 +31,12 @@ const rows: { name: string; input: Partial<IsolationInput>; fault: FaultClass; c
   { name: "103xx", input: { voice: failed("voice", "10301"), text: failed("text", "10301") }, fault: "quota" },
   { name: "HTTP 429", input: { voice: failed("voice", "http_429"), text: failed("text", "http_429") }, fault: "quota" },
   { name: "both ok but slow, network RTT fine", input: { text: run("text", { first_text_ms: 2500, total_ms: 4000 }), voice: run("voice", { first_audio_ms: 2600, total_ms: 4200 }) }, fault: "cloud_latency" },
-  { name: "slow, the cloud's share after the request within budget (connect/upload slow), network RTT fine", input: { text: run("text", { request_sent_ms: 1900, first_text_ms: 2500, total_ms: 4000 }) }, fault: "network" },
+  { name: "slow only by reaching the service (DNS and connect), network RTT fine", input: { text: run("text", { connect_ms: 1900, request_sent_ms: 1950, first_text_ms: 2500, total_ms: 4000 }) }, fault: "network" },
+  { name: "slow only by reaching the service, local network not measured", input: { network: null, text: run("text", { connect_ms: 1900, request_sent_ms: 1950, first_text_ms: 2500, total_ms: 4000 }) }, fault: "network" },
   { name: "slow, the cloud's share after the request over budget too", input: { text: run("text", { request_sent_ms: 300, first_text_ms: 2500, total_ms: 4000 }) }, fault: "cloud_latency" },
+  // the WebSocket upgrade and session set-up come before the request and are the cloud's work: not the network's
+  { name: "slow before the request but connected at once (the cloud slow to accept the session)", input: { voice: run("voice", { connect_ms: 5, request_sent_ms: 1711, first_audio_ms: 1813, first_text_ms: 1820, total_ms: 2500 }) }, fault: "cloud_latency" },
+  { name: "text slow to connect, voice slow in the cloud → the cloud", input: { text: run("text", { connect_ms: 1900, request_sent_ms: 1950, first_text_ms: 2500, total_ms: 4000 }), voice: run("voice", { request_sent_ms: 200, first_audio_ms: 3500, first_text_ms: 3510, total_ms: 4200 }) }, fault: "cloud_latency" },
   { name: "answer fails the check", input: { text: run("text", { answer: "Bananas are yellow.", answer_ok: false }) }, fault: "cloud_content" },
   { name: "memory exhausted, probes fine", input: { system: system("memory_low") }, fault: "device_resources" },
   { name: "no evidence at all, both fail", input: { network: null, voice: failed("voice", "probe_timeout", "timeout"), text: failed("text", "probe_timeout", "timeout") }, fault: "unknown" },

@@ -1,12 +1,12 @@
 import { FAULTS, type FaultClass } from "../../shared/faults.ts";
 import type { Step, Verdict } from "../../shared/schemas/diagnosis.ts";
-import { responseLatencyMs, type ErrorInfo, type ProbeRun } from "../../shared/schemas/probes.ts";
+import type { ErrorInfo, ProbeRun } from "../../shared/schemas/probes.ts";
 import type { AudioSample } from "../../shared/schemas/samples/audio.ts";
 import type { NetworkSample } from "../../shared/schemas/samples/network.ts";
 import type { SystemSample } from "../../shared/schemas/samples/system.ts";
 import { classifyError } from "../../shared/taxonomy.ts";
 import {
-  captureBad, captureLoadSensitive, collectEvidence, misheard, networkState, probeState, slow, slowBeforeRequest, statusIncident, statusWarning, systemBad,
+  captureBad, captureLoadSensitive, collectEvidence, misheard, networkState, probeState, slow, slowToConnect, statusIncident, statusWarning, systemBad,
   type LatencyBudget,
 } from "./evidence.ts";
 
@@ -110,14 +110,16 @@ export function isolate(input: IsolationInput): Isolation {
   if (wrong) return done("cloud_content", `the ${wrong.probe} probe's answer fails the answer check: "${wrong.answer ?? "(empty)"}"`, { code: "answer_mismatch", family: null, message: `answer "${(wrong.answer ?? "").slice(0, 200)}" does not match the expected pattern`, http_status: null, type: null });
 
   // 7. slow answers: the network first, then the device, else the service (DOMAIN.md step 1)
-  const slowRun = [text, voice].find((r) => slow(r, input.budget));
+  const slowRuns = [text, voice].filter((r): r is ProbeRun => slow(r, input.budget));
+  const slowRun = slowRuns[0];
   if (slowRun) {
     step("latency", "warn", `${slowRun.probe} probe over budget (first ${input.budget.firstMs} ms, total ${input.budget.totalMs} ms)`);
     if (net === "hard" || net === "soft") return done("network", `answers are slow and the local network is ${input.network!.verdict}`);
     if (sysBad) return done("device_resources", `answers are slow and the device is short of resources (${input.system!.verdict})`);
-    // the local network measured fine, yet the time went before the cloud had the question: the path to the service
-    if (slowBeforeRequest(slowRun, input.budget)) {
-      return done("network", `answers are slow, but the cloud answered ${responseLatencyMs(slowRun)} ms after the ${slowRun.probe} probe's request; ${slowRun.request_sent_ms} ms went before it (DNS, connect, TLS, upload to the service)`);
+    // The sampler saw no fault, yet every slow probe spent the excess reaching the service (DNS and the TCP
+    // connect, where the cloud does no work; TLS and the session's set-up are partly the cloud's, so not counted).
+    if (slowRuns.every((r) => slowToConnect(r, input.budget))) {
+      return done("network", `answers are slow because reaching the service took ${slowRuns.map((r) => `${r.connect_ms} ms (${r.probe} probe: DNS and connect)`).join(" and ")}; without it they are within the budget, while the local network is ${net === "good" ? "fine" : "not measured"}: check the path to the service (DNS, routing, firewall)`);
     }
     return done("cloud_latency", `answers are slower than the budget while the local network is ${net === "good" ? "fine" : "not measured"}`);
   }

@@ -1,6 +1,7 @@
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ProbeRun, responseLatencyMs } from "../../shared/schemas/probes.ts";
+import { responseLatencyMs } from "../../shared/probe-latency.ts";
+import { ProbeRun } from "../../shared/schemas/probes.ts";
 import { classifyError } from "../../shared/taxonomy.ts";
 import { CloudSim } from "../../sim/cloud/server.ts";
 import { ProbesConfigSchema, type ProbesConfig } from "./config.ts";

@@ -333,7 +333,10 @@ describe("lifecycle", () => {
     expect(t[0]).toMatchObject({ status: "open", reopenCount: 1 });
   });
 
-  it("a reopened incident whose severity rises takes its new deadlines from the reopening, not the first opening", async () => {
+  it.each([
+    ["as this fleet stores it", false],
+    ["reopened by a fleet before clockStartedAt was kept (its reopening read from the audit trail)", true],
+  ])("a reopened incident whose severity rises takes its new deadlines from the reopening, not the first opening: %s", async (_name, legacy) => {
     h = await engineHarness({ group_wait_ms: 0, hold_down_ms: 0 });
     const ids = devices(6);
     await h.online(ids);
@@ -348,7 +351,12 @@ describe("lifecycle", () => {
     await h.scheduler.advance(2 * 60 * MIN);
     await h.diagnose(ids[0]!, { fault: "cloud_outage" });
     const reopenedAt = h.scheduler.now();
-    expect((await h.store.getIncident(inc!.id))!).toMatchObject({ status: "open", reopenCount: 1, respondBy: reopenedAt + 30 * MIN });
+    const reopened = (await h.store.getIncident(inc!.id))!;
+    expect(reopened).toMatchObject({ status: "open", reopenCount: 1, respondBy: reopenedAt + 30 * MIN });
+    if (legacy) {
+      const { clockStartedAt: _started, ...older } = reopened;
+      await h.store.updateIncident(older);
+    }
     await h.scheduler.advance(MIN);
     // five of six devices: P0, whose 15 minutes to respond run from the reopening (before: from the first opening,
     // two hours back, so the raise paged an escalation at once)

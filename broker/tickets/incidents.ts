@@ -153,7 +153,8 @@ export class Incidents {
     if (raised) {
       this.#c.log.warn({ incident: i.id, from: i.severity, to: sev, devices: active }, "incident severity raised");
       i.severity = sev;
-      Object.assign(i, deadlines(i.clockStartedAt ?? i.openedAt, sev, cfg));
+      // from the clocks' start: a reopened incident's deadlines count from its reopening, not its first opening
+      Object.assign(i, deadlines(await this.#clockStart(i), sev, cfg));
       await store.setMemberSeverity(i.id, sev);
     }
     const changed = raised || i.peakDevices !== cur.peakDevices || i.flapping !== cur.flapping || i.regression !== cur.regression;
@@ -188,6 +189,17 @@ export class Incidents {
       }
     } else if (i.notifiedAt === null) return; // nobody was told it opened
     this.#c.notify.send({ action, incident: structuredClone(i), reason, at });
+  }
+
+  /**
+   * When the incident's current SLA clocks started. An incident reopened by a fleet before `clockStartedAt` was kept
+   * has its reopening only in the audit trail: read there (a severity raise on such an incident is rare).
+   */
+  async #clockStart(i: IncidentRecord): Promise<number> {
+    if (i.clockStartedAt !== undefined) return i.clockStartedAt;
+    if (i.reopenCount === 0) return i.openedAt;
+    const reopened = (await this.#c.store.listAudit(`incident:${i.id}`)).filter((a) => a.action === "incident.reopen").map((a) => a.at);
+    return Math.max(i.openedAt, ...reopened);
   }
 
   async reopen(i: IncidentRecord, reason: string): Promise<IncidentRecord> {

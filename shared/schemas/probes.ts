@@ -19,7 +19,8 @@ export type ProbeKind = z.infer<typeof ProbeKind>;
 /**
  * One conversational-AI probe run; timings in milliseconds from the probe's start. The cloud's own response
  * latency (what vendors quote, end of the user's turn to the first answer) is `first_*` − `request_sent_ms`
- * (responseLatencyMs); the time before `request_sent_ms` is the device's side: DNS, connect, TLS, upload.
+ * (shared/probe-latency.ts responseLatencyMs); the time before `request_sent_ms` is DNS, connect, TLS and the session's
+ * set-up (the cloud takes part in the last two) and the upload as far as the device's socket buffer hides it.
  */
 export const ProbeRun = z.object({
   probe: ProbeKind,
@@ -52,16 +53,6 @@ export const ProbeRun = z.object({
   degraded_components: z.array(Text(100)).max(20).optional(),
 });
 export type ProbeRun = z.infer<typeof ProbeRun>;
-
-/**
- * The cloud's response latency of a run: its first audio (voice) or text (text) after the request was sent, or
- * from the probe's start when the agent did not report the request's end (older agents); null when unmeasured.
- */
-export function responseLatencyMs(run: ProbeRun): number | null {
-  const first = run.probe === "voice" ? (run.first_audio_ms ?? run.first_text_ms) : run.first_text_ms;
-  if (first === null) return null;
-  return Math.max(0, Math.round((first - (run.request_sent_ms ?? 0)) * 10) / 10);
-}
 
 /** The latest AI latency figures, carried in telemetry for charts and the SLA report. */
 export const AiSummary = z.object({

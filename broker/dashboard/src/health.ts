@@ -1,4 +1,3 @@
-import type { ProbeRun } from "../../../shared/schemas/probes.ts";
 import type { TelemetryMessage } from "../../../shared/schemas/telemetry.ts";
 import { FAULTS, type FaultClass } from "../../../shared/faults.ts";
 
@@ -25,15 +24,6 @@ type NetworkSample = NonNullable<TelemetryMessage["samples"]["network"]>;
 /** Round-trip time: ICMP when the device may ping, else the TCP connect time to the AI service (first target). */
 export function networkRtt(net: NetworkSample | undefined): number | null {
   return net?.icmp?.rtt_median_ms ?? net?.targets[0]?.connect_median_ms ?? null;
-}
-
-/**
- * The cloud's share of a voice answer: first audio after the request was sent (shared responseLatencyMs, which
- * the dashboard does not import: it would bring zod into the page), from the probe's start for older agents.
- */
-export function voiceResponseMs(voice: ProbeRun | null | undefined): number | null {
-  const first = voice?.first_audio_ms ?? null;
-  return first === null ? null : Math.max(0, first - (voice?.request_sent_ms ?? 0));
 }
 
 /** The Statuspage indicator in words: "none" means all systems operational. */

@@ -2,7 +2,8 @@ import type { CommandProgress, CommandResponse, DiagnosisMessage, TelemetryMessa
 import type { DeviceRecord, DiagnosisRecord, HistoryPoint, TicketRecord } from "../../../store/types.ts";
 import { latencyChart } from "../chart.ts";
 import { ago, figures, h, num, table, time } from "../dom.ts";
-import { FAULTS, audioLevel, health, networkRtt, statusText, voiceResponseMs } from "../health.ts";
+import { responseLatencyMs } from "../../../../shared/probe-latency.ts";
+import { FAULTS, audioLevel, health, networkRtt, statusText } from "../health.ts";
 import { canAct, debounce, type Ctx, type View } from "../view.ts";
 
 interface CommandLite {
@@ -22,7 +23,7 @@ function telemetryFigures(t: TelemetryMessage | null): HTMLElement {
       ["Text answer", num(ai?.text?.total_ms, " ms")],
       ["Voice answer", num(ai?.voice?.total_ms, " ms")],
       ["First audio", num(ai?.voice?.first_audio_ms, " ms")],
-      ["Cloud response", num(voiceResponseMs(ai?.voice), " ms", 1)],
+      ["Cloud response", num(ai?.voice ? responseLatencyMs(ai.voice) : null, " ms", 1)],
       ["Status page", statusText(ai?.status_page?.status_indicator)],
       ["Measured", ai ? ago(ai.at) : "—"],
     ]),
