@@ -174,7 +174,8 @@ export function runRealtimeProbe(config: ProbesConfig, input: RealtimeProbeInput
       // The end of the user's turn: the cloud's response latency runs from here (responseLatencyMs). When the frame
       // went to the kernel within send() (nothing left queued), the time before the call is never after the cloud
       // had it; a write callback comes 0.2–0.5 ms later, by which time a nearby cloud may already have answered.
-      // Otherwise (earlier frames still queued) it is the moment the frame was handed over.
+      // Otherwise (earlier frames still queued, and always over TLS, whose socket reports its write pending until the
+      // encrypted bytes are out) it is the moment the frame was handed over.
       const before = since();
       send({ type: "response.create" }, () => (run.request_sent_ms ??= since()));
       if (ws.bufferedAmount === 0) run.request_sent_ms = before;
