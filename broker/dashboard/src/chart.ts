@@ -1,10 +1,14 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { responseLatencyMs } from "../../../shared/probe-latency.ts";
 import type { HistoryPoint } from "../../store/types.ts";
 import { h } from "./dom.ts";
 import { networkRtt } from "./health.ts";
 
-/** Latency over time from a device's telemetry history: AI text and voice probes, network RTT (ms). */
+/**
+ * Latency over time from a device's telemetry history: the AI text and voice probes' whole answers, the voice
+ * answer's cloud response (first audio after the request: the vendor's figure), network RTT (ms).
+ */
 export function latencyChart(history: HistoryPoint[], width: number): HTMLElement {
   const pts = [...history].sort((a, b) => a.ts - b.ts);
   const box = h("figure", { class: "chart" }, h("figcaption", {}, "Latency over time (ms)"));
@@ -16,6 +20,7 @@ export function latencyChart(history: HistoryPoint[], width: number): HTMLElemen
     pts.map((p) => p.ts / 1000),
     pts.map((p) => p.telemetry.ai?.text?.total_ms ?? null),
     pts.map((p) => p.telemetry.ai?.voice?.total_ms ?? null),
+    pts.map((p) => (p.telemetry.ai?.voice ? responseLatencyMs(p.telemetry.ai.voice) : null)),
     pts.map((p) => networkRtt(p.telemetry.samples.network)),
   ];
   const opts: uPlot.Options = {
@@ -25,6 +30,7 @@ export function latencyChart(history: HistoryPoint[], width: number): HTMLElemen
       {},
       { label: "AI text", stroke: "#2563eb", width: 2, spanGaps: true },
       { label: "AI voice", stroke: "#9333ea", width: 2, spanGaps: true },
+      { label: "Voice: cloud response", stroke: "#db2777", width: 2, dash: [6, 4], spanGaps: true },
       { label: "Network RTT", stroke: "#059669", width: 2, spanGaps: true },
     ],
     axes: [{}, { label: "ms" }],
