@@ -22,14 +22,22 @@ let defaultCas: string[];
 let sim: CloudSim;
 let urls: { url: string; wsUrl: string };
 
+/** The device's trust store: the public roots, plus the test cloud's CA unless `trusted` is false. */
+const trustTestCa = (trusted = true) => tls.setDefaultCACertificates(trusted ? [...defaultCas, readFileSync(join(dir, "ca.pem"), "utf8")] : defaultCas);
+
+const config = (adapter: "realtime" | "http") => ProbesConfigSchema.parse({
+  adapter, api_key: KEY, status_page_url: null, probe_timeout_ms: 4000, connect_timeout_ms: 2000,
+  realtime: { url: urls.wsUrl }, http: { text_url: `${urls.url}/v1/chat`, audio_url: `${urls.url}/v1/voice` },
+});
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "probe-tls-"));
   makeServerPki(dir);
   defaultCas = tls.getCACertificates("default");
-  tls.setDefaultCACertificates([...defaultCas, readFileSync(join(dir, "ca.pem"), "utf8")]);
+  trustTestCa();
 });
 afterAll(() => {
-  tls.setDefaultCACertificates(defaultCas);
+  trustTestCa(false);
   rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(async () => {
@@ -44,11 +52,7 @@ describe.each(["realtime", "http"] as const)("%s adapter over TLS", (adapter) =>
   it("times the handshake, sends the request once the session is up, and never reports the cloud faster than it was", async () => {
     expect(urls.url).toMatch(/^https:/);
     sim.setFaults({ delay_first_ms: 120 });
-    const config = ProbesConfigSchema.parse({
-      adapter, api_key: KEY, status_page_url: null, probe_timeout_ms: 4000, connect_timeout_ms: 2000,
-      realtime: { url: urls.wsUrl }, http: { text_url: `${urls.url}/v1/chat`, audio_url: `${urls.url}/v1/voice` },
-    });
-    const { voice, text } = await runProbes(config, { apiKey: KEY, log });
+    const { voice, text } = await runProbes(config(adapter), { apiKey: KEY, log });
     for (const r of [voice!, text!]) {
       expect(ProbeRun.safeParse(r).success).toBe(true);
       expect(r).toMatchObject({ result: "ok", answer_ok: true, error: null });
@@ -61,18 +65,14 @@ describe.each(["realtime", "http"] as const)("%s adapter over TLS", (adapter) =>
   });
 
   it("refuses a cloud whose certificate the device does not trust, as a failed probe with the TLS error", async () => {
-    tls.setDefaultCACertificates(defaultCas);
+    trustTestCa(false);
     try {
-      const config = ProbesConfigSchema.parse({
-        adapter, api_key: KEY, status_page_url: null, probe_timeout_ms: 4000, connect_timeout_ms: 2000,
-        realtime: { url: urls.wsUrl }, http: { text_url: `${urls.url}/v1/chat`, audio_url: `${urls.url}/v1/voice` },
-      });
-      const { text } = await runProbes(config, { apiKey: KEY, log });
+      const { text } = await runProbes(config(adapter), { apiKey: KEY, log });
       expect(text!.result).toBe("error");
       expect(text!.error!.code).toMatch(/CERT|SIGNATURE|ISSUER/);
       expect(text!.request_sent_ms).toBeNull();
     } finally {
-      tls.setDefaultCACertificates([...defaultCas, readFileSync(join(dir, "ca.pem"), "utf8")]);
+      trustTestCa();
     }
   });
 });
